@@ -1,0 +1,1 @@
+"""framepool.evm: a Cancun Ethereum Virtual Machine whose call frames come from a FramePoolManager."""
