@@ -211,7 +211,7 @@ class _Reader:
         if isinstance(value, str) and value.startswith(_BIGINT_PREFIX):
             value = value[len(_BIGINT_PREFIX):]
         text = self.hexstr(value, path)
-        return int(text[2:], 16) if len(text) > 2 else 0
+        return int(text, 16) if len(text) > 2 else 0
 
     def u256(self, value: object, path: str) -> int:
         n = self.num(value, path)
@@ -235,7 +235,7 @@ class _Reader:
         text = self.hexstr(value, path)
         if len(text) - 2 > 40:
             self.fail(path, f"address longer than 20 bytes: {_show(value)}")
-        return int(text[2:], 16) if len(text) > 2 else 0
+        return int(text, 16) if len(text) > 2 else 0
 
     def index(self, value: object, path: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
