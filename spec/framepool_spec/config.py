@@ -212,3 +212,26 @@ class PoolConfig:
 
 
 PRESET_NAMES = ("high_performance", "balanced", "minimal", "disabled")
+
+# ---- policy constants (milliseconds, bytes, ratios) -------------------------------
+# The sketch's numbers. Model and implementations read them from here, so a
+# change of policy is one edit.
+
+MAX_FRAME_AGE_MS = 60_000
+"""A frame older than this (since it was created) is destroyed on release, not pooled."""
+MAX_POOLED_MEMORY_BYTES = 1024 * 1024
+"""A frame whose memory grew past this is destroyed on release, not pooled."""
+MAX_IDLE_MS = 30_000
+"""cleanup() destroys idle frames unused for longer than this ..."""
+CLEANUP_MAX_USES = 5
+"""... that were also handed out fewer than this many times."""
+GC_INTERVAL_MS = 30_000
+"""check_gc_pressure() fires above the threshold at most once per this interval ..."""
+FORCE_GC_PRESSURE = 0.95
+"""... and always above this pressure."""
+TARGET_HIT_RATE = 0.8
+"""auto_tune() grows a class whose hit rate is below this."""
+SHRINK_FACTOR = 0.8
+"""auto_tune() shrinks an under-used class to this fraction of its size."""
+MISS_EXPAND_RATE = 0.2
+"""With auto-tuning on, a miss grows its class by a quarter when the miss rate exceeds this."""

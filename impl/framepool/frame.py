@@ -1,0 +1,124 @@
+"""PooledFrame: one EVM call frame, reusable across acquisitions."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from framepool_spec.config import FrameType
+
+if TYPE_CHECKING:
+    from framepool.pool import FramePool
+
+AVAILABLE = 0
+ACTIVE = 1
+DESTROYED = 2
+STATE_NAMES = ("available", "active", "destroyed")
+
+
+class PooledFrame:
+    """An EVM call frame plus its pool bookkeeping and its place in the call hierarchy.
+
+    Ownership: while a frame is ACTIVE its holder owns every field below and
+    touches them without a lock (the manager links and unlinks ``parent`` and
+    ``children`` on the holder's thread, inside ``get_or_create``/``release``).
+    While it is AVAILABLE the frame belongs to its class's pool and is touched
+    only under that pool's lock.
+    """
+
+    __slots__ = (
+        "frame_type",
+        "stack",
+        "memory",
+        "gas",
+        "contract",
+        "return_data",
+        "parent",
+        "children",
+        "depth",
+        "usage_count",
+        "allocation_time",
+        "last_access_time",
+        "needs_cleanup",
+        "_state",
+        "_pool",
+        "__weakref__",
+    )
+
+    def __init__(self, frame_type: FrameType, pool: FramePool, now: int) -> None:
+        # EVM payload: stack and memory buffers are kept across acquisitions.
+        self.frame_type = frame_type
+        self.stack: list[int] = []
+        self.memory = bytearray()
+        self.gas = 0
+        self.contract: object | None = None
+        self.return_data = b""
+        # Hierarchy.
+        self.parent: PooledFrame | None = None
+        self.children: list[PooledFrame] = []
+        self.depth = 0
+        # Pool bookkeeping.
+        self.usage_count = 0
+        self.allocation_time = now
+        self.last_access_time = now
+        self.needs_cleanup = False
+        self._state = ACTIVE
+        self._pool = pool
+
+    @property
+    def is_active(self) -> bool:
+        return self._state == ACTIVE
+
+    @property
+    def is_pooled(self) -> bool:
+        """Whether the frame sits idle in a pool."""
+        return self._state == AVAILABLE
+
+    @property
+    def size_class(self) -> int:
+        return self._pool.size_class
+
+    @property
+    def state(self) -> str:
+        return STATE_NAMES[self._state]
+
+    def reset(self) -> None:
+        """Clear the payload for the next holder. Called exactly once per release."""
+        self.stack.clear()
+        del self.memory[:]
+        self.gas = 0
+        self.contract = None
+        self.return_data = b""
+        self.parent = None
+        self.depth = 0
+        self.needs_cleanup = False
+
+    def memory_usage(self) -> int:
+        """Bytes this frame holds (object, buffers, child list), an estimate."""
+        return (
+            sys.getsizeof(self)
+            + sys.getsizeof(self.stack)
+            + sys.getsizeof(self.memory)
+            + sys.getsizeof(self.children)
+        )
+
+    def is_eligible_for_pooling(self, now: int, max_age: int, max_memory: int) -> bool:
+        """Whether a released frame may go back to its pool rather than be destroyed."""
+        return (
+            now - self.allocation_time < max_age
+            and len(self.memory) <= max_memory
+            and not self.needs_cleanup
+        )
+
+    def reuse_score(self, now: int) -> float:
+        """How much this frame is worth keeping, in [0, 1]: recently used, often used, small."""
+        age_factor = 1.0 / (1.0 + max(0, now - self.last_access_time) / 1000.0)
+        usage_factor = min(self.usage_count / 100.0, 1.0)
+        memory_factor = 1.0 / (1.0 + self.memory_usage() / 1024.0)
+        return (age_factor + usage_factor + memory_factor) / 3.0
+
+    def __repr__(self) -> str:
+        return (
+            f"<PooledFrame {self.frame_type.name} class={self._pool.size_class} "
+            f"{self.state} depth={self.depth} uses={self.usage_count}>"
+        )

@@ -1,0 +1,334 @@
+"""FramePoolManager: the thread-safe pool of EVM call frames.
+
+The lock discipline is written down once, in ``framepool.pool``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from framepool_spec.config import (
+    MAX_FRAME_SIZES,
+    FrameType,
+    PoolConfig,
+    can_be_parent_of,
+)
+from framepool_spec.errors import (
+    DoubleReleaseError,
+    ForeignFrameError,
+    InvalidParentError,
+    PoolClosedError,
+)
+from framepool_spec.statistics import PoolCounts
+
+from framepool.frame import ACTIVE, PooledFrame
+from framepool.gc_trigger import GarbageCollectionTrigger
+from framepool.pool import FramePool, LockLike
+from framepool.statistics import PoolStatistics
+from framepool.tracker import AllocationEvent, AllocationPattern
+
+Clock = Callable[[], int]
+
+
+def monotonic_ms() -> int:
+    """The default clock: a monotonic time in whole milliseconds."""
+    return time.monotonic_ns() // 1_000_000
+
+
+class FramePoolManager:
+    """Hands out PooledFrames by FrameType, one pool (and one lock) per size class.
+
+    ``clock`` returns the time in milliseconds; inject one to make time explicit
+    (the tests share a fake clock between this manager and the reference model).
+    ``lock_factory`` makes every lock the manager uses; a controlled scheduler
+    injects cooperative locks through it to explore thread interleavings.
+    """
+
+    def __init__(
+        self,
+        config: PoolConfig | None = None,
+        *,
+        clock: Clock | None = None,
+        lock_factory: Callable[[], LockLike] = threading.Lock,
+    ) -> None:
+        if config is None:
+            config = PoolConfig.balanced()
+        if not isinstance(config, PoolConfig):
+            raise TypeError(f"config must be a PoolConfig, got {type(config).__name__}")
+        self.config = config
+        self._clock: Clock = clock if clock is not None else monotonic_ms
+        now = self._clock()
+        self._start_time = now
+        sequence = itertools.count()
+        pools = []
+        for c in range(MAX_FRAME_SIZES):
+            pooled = config.has_pool(c)
+            pools.append(
+                FramePool(
+                    self,
+                    c,
+                    config.initial_pool_sizes[c] if pooled else 0,
+                    config.max_pool_sizes[c] if pooled else 0,
+                    auto_expand=config.enable_auto_tuning,
+                    now=now,
+                    sequence=sequence,
+                    lock=lock_factory(),
+                )
+            )
+        self._pools: tuple[FramePool, ...] = tuple(pools)
+        # Indexed by FrameType value: the pool serving that type (hot path: one tuple index).
+        self._pool_for_type: tuple[FramePool, ...] = tuple(
+            self._pools[config.size_class(t)] for t in FrameType
+        )
+        self._meta_lock = lock_factory()
+        self._gc_trigger = GarbageCollectionTrigger(config.gc_pressure_threshold, now)
+        self._cleanups = 0
+        self._last_cleanup_time: int | None = None
+        self._peak_idle_memory = 0
+        self._closed = False
+
+    # ---- acquire / release --------------------------------------------------------
+
+    def acquire(self, frame_type: FrameType) -> PooledFrame:
+        """A frame of ``frame_type`` with no parent: from its class's pool, or new."""
+        try:
+            pool = self._pool_for_type[frame_type]
+        except (IndexError, TypeError):
+            raise ValueError(f"not a FrameType: {frame_type!r}") from None
+        return pool.acquire(FrameType(frame_type), self._clock())
+
+    def get_or_create(self, frame_type: FrameType, parent: PooledFrame | None = None) -> PooledFrame:
+        """A frame of ``frame_type`` linked as a child of ``parent`` (a root when None)."""
+        if parent is None:
+            return self.acquire(frame_type)
+        if not isinstance(parent, PooledFrame) or parent._pool.owner is not self:
+            raise InvalidParentError(f"parent {parent!r} was not handed out by this pool manager")
+        if parent._state != ACTIVE:
+            raise InvalidParentError(f"parent {parent!r} is not active")
+        frame_type = FrameType(frame_type)
+        if not can_be_parent_of(parent.frame_type, frame_type):
+            raise InvalidParentError(
+                f"a {parent.frame_type.name} frame may not parent a {frame_type.name} frame"
+            )
+        frame = self.acquire(frame_type)
+        frame.parent = parent
+        frame.depth = parent.depth + 1
+        parent.children.append(frame)
+        return frame
+
+    def release(self, frame: PooledFrame) -> bool:
+        """Give ``frame`` back. Returns True if it was pooled, False if it was destroyed.
+
+        Refused, with the pool unchanged, when the frame is not active
+        (DoubleReleaseError), belongs to another manager (ForeignFrameError) or
+        still has active children (ActiveChildrenError).
+        """
+        if not isinstance(frame, PooledFrame):
+            raise TypeError(f"release() takes a PooledFrame, got {type(frame).__name__}")
+        pool = frame._pool
+        if pool.owner is not self:
+            raise ForeignFrameError(f"{frame!r} was handed out by another pool manager")
+        return pool.release(frame, self._clock())
+
+    def release_tree(self, frame: PooledFrame) -> int:
+        """Release ``frame`` and every descendant, children first. Returns how many were released."""
+        if not isinstance(frame, PooledFrame):
+            raise TypeError(f"release_tree() takes a PooledFrame, got {type(frame).__name__}")
+        if frame._pool.owner is not self:
+            raise ForeignFrameError(f"{frame!r} was handed out by another pool manager")
+        if self._closed:
+            raise PoolClosedError("the pool manager is closed")
+        if frame._state != ACTIVE:
+            raise DoubleReleaseError(f"{frame!r} is not active")
+        # Collect the post-order first: releasing mutates the children lists we walk.
+        order: list[PooledFrame] = []
+        stack: list[tuple[PooledFrame, bool]] = [(frame, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+            else:
+                stack.append((node, True))
+                stack.extend((child, False) for child in reversed(node.children))
+        for node in order:
+            self.release(node)
+        return len(order)
+
+    # ---- sizing and maintenance ------------------------------------------------------
+
+    def resize(self, size_class: int, new_size: int) -> None:
+        """Set how many idle frames ``size_class`` keeps (shrinking destroys the coldest)."""
+        pool = self._pooled_class(size_class)
+        if isinstance(new_size, bool) or not isinstance(new_size, int):
+            raise ValueError(f"new size must be an integer, got {new_size!r}")
+        if not 0 <= new_size <= pool.max_size:
+            raise ValueError(f"new size {new_size} for class {size_class} is outside [0, {pool.max_size}]")
+        with pool.lock:
+            if pool.closed:
+                raise PoolClosedError("the pool manager is closed")
+            pool.set_size_locked(new_size)
+
+    def auto_tune(self) -> None:
+        """Grow classes that miss too often and shrink idle ones (no-op with auto-tuning off)."""
+        with self._all_locks():
+            self._check_open_locked()
+            if not self.config.enable_auto_tuning:
+                return
+            for pool in self._pools:
+                pool.auto_tune_locked(self.config.growth_factor, self.config.shrink_threshold)
+
+    def cleanup(self) -> int:
+        """Destroy long-idle, little-used frames in every class. Returns how many."""
+        with self._all_locks():
+            self._check_open_locked()
+            now = self._clock()
+            removed = sum(pool.cleanup_locked(now) for pool in self._pools)
+            self._cleanups += 1
+            self._last_cleanup_time = now
+            return removed
+
+    def maybe_cleanup(self) -> int:
+        """Run ``cleanup`` if ``pool_cleanup_interval`` ms passed since the last one (0: never)."""
+        interval = self.config.pool_cleanup_interval
+        if interval == 0:
+            return 0
+        with self._meta_lock:
+            last = self._last_cleanup_time if self._last_cleanup_time is not None else self._start_time
+        if self._clock() - last < interval:
+            return 0
+        return self.cleanup()
+
+    def memory_pressure(self) -> float:
+        """Idle frames held, as a share of all classes' maximum sizes."""
+        with self._all_locks():
+            return self._memory_pressure_locked()
+
+    def check_gc_pressure(self) -> bool:
+        """Whether pools hold so many idle frames that a collection (cleanup) should run."""
+        with self._all_locks():
+            self._check_open_locked()
+            if not self.config.enable_gc_integration:
+                return False
+            return self._gc_trigger.should_trigger_gc(self._memory_pressure_locked(), self._clock())
+
+    def close(self) -> None:
+        """Destroy every idle frame; afterwards only statistics() works. Idempotent."""
+        with self._all_locks():
+            if self._closed:
+                return
+            for pool in self._pools:
+                pool.close_locked()
+            self._closed = True
+
+    def __enter__(self) -> FramePoolManager:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # ---- observation ----------------------------------------------------------------
+
+    def statistics(self) -> PoolStatistics:
+        """A consistent snapshot of every class (taken under all locks)."""
+        with self._all_locks():
+            counts = self._counts_locked()
+            idle_memory = sum(pool.idle_memory_locked() for pool in self._pools)
+            self._peak_idle_memory = max(self._peak_idle_memory, idle_memory)
+            return PoolStatistics(
+                counts=counts,
+                idle_memory_bytes=idle_memory,
+                peak_idle_memory_bytes=self._peak_idle_memory,
+                uptime_ms=self._clock() - self._start_time,
+            )
+
+    def counts(self) -> PoolCounts:
+        """The model-comparable part of ``statistics()``."""
+        with self._all_locks():
+            return self._counts_locked()
+
+    def available_frames(self, size_class: int) -> list[PooledFrame]:
+        """The idle frames of ``size_class`` (a copy), for conformance checks and debugging."""
+        if not 0 <= size_class < MAX_FRAME_SIZES:
+            raise ValueError(f"size class {size_class} is outside [0, {MAX_FRAME_SIZES - 1}]")
+        with self._all_locks():
+            return list(self._pools[size_class].available)
+
+    def allocation_events(self, window: int | None = None) -> list[AllocationEvent]:
+        """The most recent ``window`` allocation events across classes, oldest first."""
+        with self._all_locks():
+            events = [e for pool in self._pools for e in pool.tracker.events()]
+        events.sort(key=lambda e: e.sequence)
+        return events if window is None else events[-window:] if window > 0 else []
+
+    def allocation_pattern(self, window: int = 1000) -> AllocationPattern:
+        return AllocationPattern.of(self.allocation_events(window))
+
+    def size_class_of(self, frame_type: FrameType) -> int:
+        return self._pool_for_type[frame_type].size_class
+
+    # ---- helpers -------------------------------------------------------------------
+
+    @contextmanager
+    def _all_locks(self) -> Iterator[None]:
+        """Take every class lock in ascending order, then the meta lock (see framepool.pool)."""
+        taken: list[LockLike] = []
+        try:
+            for pool in self._pools:
+                pool.lock.acquire()
+                taken.append(pool.lock)
+            self._meta_lock.acquire()
+            taken.append(self._meta_lock)
+            yield
+        finally:
+            for lock in reversed(taken):
+                lock.release()
+
+    def _check_open_locked(self) -> None:
+        if self._closed:
+            raise PoolClosedError("the pool manager is closed")
+
+    def _pooled_class(self, size_class: int) -> FramePool:
+        if isinstance(size_class, bool) or not isinstance(size_class, int):
+            raise ValueError(f"size class must be an integer, got {size_class!r}")
+        if not 0 <= size_class < MAX_FRAME_SIZES:
+            raise ValueError(f"size class {size_class} is outside [0, {MAX_FRAME_SIZES - 1}]")
+        pool = self._pools[size_class]
+        if pool.max_size == 0:
+            raise ValueError(f"size class {size_class} has no pool (pooling off or max size 0)")
+        return pool
+
+    def _memory_pressure_locked(self) -> float:
+        capacity = sum(pool.max_size for pool in self._pools)
+        if capacity == 0:
+            return 0.0
+        return sum(len(pool.available) for pool in self._pools) / capacity
+
+    def _counts_locked(self) -> PoolCounts:
+        by_type = [pool.tracker for pool in self._pools]
+        type_counts = []
+        for t in FrameType:
+            parts = [tracker.type_counts(t) for tracker in by_type]
+            type_counts.append(
+                type(parts[0])(
+                    pool_allocations=sum(p.pool_allocations for p in parts),
+                    direct_allocations=sum(p.direct_allocations for p in parts),
+                    pool_deallocations=sum(p.pool_deallocations for p in parts),
+                    direct_deallocations=sum(p.direct_deallocations for p in parts),
+                )
+            )
+        return PoolCounts(
+            classes=tuple(pool.counts_locked() for pool in self._pools),
+            by_type=tuple(type_counts),
+            cleanups_performed=self._cleanups,
+            last_cleanup_time=self._last_cleanup_time,
+            gc_triggers=self._gc_trigger.triggers,
+            closed=self._closed,
+        )

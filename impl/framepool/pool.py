@@ -1,0 +1,257 @@
+"""FramePool: the idle frames and counters of one size class, behind one lock.
+
+LOCK DISCIPLINE (the one place it is written down)
+==================================================
+Locks:
+  * ``FramePool.lock`` -- one per size class. Guards every field of its pool:
+    ``available``, ``current_size``, every counter, ``closed``, its
+    ``AllocationTracker``, and every field of the frames idle in ``available``.
+  * ``FramePoolManager._meta_lock`` -- guards the manager-wide fields: the GC
+    trigger, cleanup count and time, peak idle memory.
+
+Who takes what:
+  * acquire / get_or_create / release take exactly ONE lock: the class lock of
+    the frame's size class. They allocate nothing on a hit.
+  * Manager-wide operations (auto_tune, cleanup, check_gc_pressure,
+    statistics, allocation_pattern, available_frames, close) take ALL class locks in
+    ascending class order (0, 1, ..., 7), then the meta lock, and release them in
+    reverse. One order for everybody means no deadlock; holding all of them
+    makes the operation atomic, so a statistics snapshot is never torn.
+  * resize takes the one class lock it changes.
+
+What needs no lock:
+  * An ACTIVE frame belongs to its holder. The holder's thread reads and writes
+    its payload and its hierarchy (``parent``, ``children``, ``depth``) without
+    a lock; ``get_or_create`` and ``release`` link and unlink a child on the
+    holder's thread (a parent and its children are held by one thread -- an EVM
+    transaction runs on one thread). Releasing a frame reads ``frame._state``
+    only under the frame's class lock, so two threads releasing the same frame
+    cannot both succeed.
+  * ``FramePool.size_class``, ``max_size``, ``initial_size`` and the config are
+    immutable after construction.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from types import TracebackType
+from typing import Protocol
+
+from framepool_spec.config import (
+    CLEANUP_MAX_USES,
+    MAX_FRAME_AGE_MS,
+    MAX_IDLE_MS,
+    MAX_POOLED_MEMORY_BYTES,
+    MISS_EXPAND_RATE,
+    SHRINK_FACTOR,
+    TARGET_HIT_RATE,
+    FrameType,
+)
+from framepool_spec.errors import ActiveChildrenError, DoubleReleaseError, PoolClosedError
+from framepool_spec.statistics import ClassCounts
+
+from framepool.frame import ACTIVE, AVAILABLE, DESTROYED, STATE_NAMES, PooledFrame
+from framepool.tracker import AllocationTracker, EventType
+
+_POOL_ALLOC = int(EventType.POOL_ALLOCATION)
+_DIRECT_ALLOC = int(EventType.DIRECT_ALLOCATION)
+_POOL_DEALLOC = int(EventType.POOL_DEALLOCATION)
+_DIRECT_DEALLOC = int(EventType.DIRECT_DEALLOCATION)
+
+
+class LockLike(Protocol):
+    """What the pool needs of a lock (threading.Lock, or a scheduler's cooperative lock)."""
+
+    def acquire(self, blocking: bool = ..., timeout: float = ...) -> bool: ...
+
+    def release(self) -> None: ...
+
+    def __enter__(self) -> bool: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+
+class FramePool:
+    """One size class. Methods named ``*_locked`` require the caller to hold ``lock``."""
+
+    def __init__(
+        self,
+        owner: object,
+        size_class: int,
+        initial_size: int,
+        max_size: int,
+        *,
+        auto_expand: bool,
+        now: int,
+        sequence: itertools.count[int],
+        lock: LockLike,
+    ) -> None:
+        self.lock = lock
+        self.owner = owner
+        self.size_class = size_class
+        self.initial_size = initial_size
+        self.max_size = max_size
+        self.auto_expand = auto_expand
+        self.current_size = initial_size
+        self.available: list[PooledFrame] = []
+        self.closed = False
+        self.tracker = AllocationTracker(sequence)
+        self.acquisitions = self.hits = self.misses = 0
+        self.releases = self.returns = self.overflows = 0
+        self.created = self.destroyed = self.active = 0
+        self.expansions = self.shrinkages = 0
+        for _ in range(initial_size):
+            frame = PooledFrame(FrameType(size_class), self, now)
+            frame._state = AVAILABLE
+            self.available.append(frame)
+        self.created = initial_size
+
+    # ---- the hot path: one lock, no allocation on a hit ------------------------
+
+    def acquire(self, frame_type: FrameType, now: int) -> PooledFrame:
+        with self.lock:
+            if self.closed:
+                raise PoolClosedError("the pool manager is closed")
+            self.acquisitions += 1
+            if self.available:
+                frame = self.available.pop()  # LIFO: the most recently used frame is warmest
+                self.hits += 1
+                self.tracker.record(frame_type, _POOL_ALLOC, now)
+            else:
+                frame = PooledFrame(frame_type, self, now)
+                self.misses += 1
+                self.created += 1
+                self.tracker.record(frame_type, _DIRECT_ALLOC, now)
+                if self.auto_expand:
+                    self._expand_after_miss_locked()
+            frame._state = ACTIVE
+            frame.frame_type = frame_type
+            frame.usage_count += 1
+            frame.last_access_time = now
+            self.active += 1
+            return frame
+
+    def release(self, frame: PooledFrame, now: int) -> bool:
+        with self.lock:
+            if self.closed:
+                raise PoolClosedError("the pool manager is closed")
+            if frame._state != ACTIVE:
+                raise DoubleReleaseError(f"frame is {STATE_NAMES[frame._state]}, not active: {frame!r}")
+            if frame.children:
+                raise ActiveChildrenError(
+                    f"{frame!r} still has {len(frame.children)} active children; release them first"
+                )
+            parent = frame.parent
+            if parent is not None:
+                parent.children.remove(frame)
+            self.releases += 1
+            self.active -= 1
+            frame_type = frame.frame_type
+            if (
+                len(self.available) < self.current_size
+                and frame.is_eligible_for_pooling(now, MAX_FRAME_AGE_MS, MAX_POOLED_MEMORY_BYTES)
+            ):
+                frame.reset()
+                frame.last_access_time = now
+                frame._state = AVAILABLE
+                self.available.append(frame)
+                self.returns += 1
+                self.tracker.record(frame_type, _POOL_DEALLOC, now)
+                return True
+            frame.reset()  # drop the payload's references; the frame is dead now
+            frame._state = DESTROYED
+            self.destroyed += 1
+            self.overflows += 1
+            self.tracker.record(frame_type, _DIRECT_DEALLOC, now)
+            return False
+
+    # ---- sizing ------------------------------------------------------------------
+
+    def _expand_after_miss_locked(self) -> None:
+        if self.current_size >= self.max_size:
+            return
+        if self.misses / self.acquisitions > MISS_EXPAND_RATE:
+            grown = self.current_size + max(1, self.current_size // 4)
+            self.set_size_locked(min(grown, self.max_size))
+
+    def set_size_locked(self, new_size: int) -> None:
+        """Set the size; growing creates nothing, shrinking destroys the coldest idle frames."""
+        if new_size > self.current_size:
+            self.expansions += 1
+        elif new_size < self.current_size:
+            self.shrinkages += 1
+        excess = len(self.available) - new_size
+        if excess > 0:
+            # The front of the list holds the least recently released frames.
+            victims = self.available[:excess]
+            del self.available[:excess]
+            for frame in victims:
+                frame._state = DESTROYED
+            self.destroyed += excess
+        self.current_size = new_size
+
+    def auto_tune_locked(self, growth_factor: float, shrink_threshold: float) -> None:
+        if self.max_size == 0 or self.acquisitions == 0:
+            return
+        if self.hits / self.acquisitions < TARGET_HIT_RATE and self.current_size < self.max_size:
+            grown = max(self.current_size + 1, math.floor(self.current_size * growth_factor))
+            self.set_size_locked(min(grown, self.max_size))
+        elif self.current_size > self.initial_size and self.utilization_locked() < shrink_threshold:
+            self.set_size_locked(max(math.floor(self.current_size * SHRINK_FACTOR), self.initial_size))
+
+    def utilization_locked(self) -> float:
+        if self.current_size == 0:
+            return 0.0
+        return (self.current_size - len(self.available)) / self.current_size
+
+    # ---- maintenance ----------------------------------------------------------------
+
+    def cleanup_locked(self, now: int) -> int:
+        """Destroy idle frames unused for MAX_IDLE_MS that served fewer than CLEANUP_MAX_USES."""
+        keep: list[PooledFrame] = []
+        removed = 0
+        for frame in self.available:
+            if now - frame.last_access_time > MAX_IDLE_MS and frame.usage_count < CLEANUP_MAX_USES:
+                frame._state = DESTROYED
+                removed += 1
+            else:
+                keep.append(frame)
+        if removed:
+            self.available[:] = keep
+            self.destroyed += removed
+        return removed
+
+    def close_locked(self) -> None:
+        for frame in self.available:
+            frame._state = DESTROYED
+        self.destroyed += len(self.available)
+        self.available.clear()
+        self.closed = True
+
+    def idle_memory_locked(self) -> int:
+        return sum(frame.memory_usage() for frame in self.available)
+
+    def counts_locked(self) -> ClassCounts:
+        return ClassCounts(
+            size_class=self.size_class,
+            current_size=self.current_size,
+            max_size=self.max_size,
+            available=len(self.available),
+            active=self.active,
+            acquisitions=self.acquisitions,
+            hits=self.hits,
+            misses=self.misses,
+            releases=self.releases,
+            returns=self.returns,
+            overflows=self.overflows,
+            created=self.created,
+            destroyed=self.destroyed,
+            expansions=self.expansions,
+            shrinkages=self.shrinkages,
+        )

@@ -1,0 +1,127 @@
+"""AllocationTracker: per-type allocation counts and a bounded event timeline.
+
+One tracker belongs to one size class and is guarded by that class's lock
+(see ``framepool.pool``). The timeline is a ring buffer in preallocated lists:
+recording an event writes three slots and moves an index, so appending and
+evicting the oldest entry are both O(1) and allocate no container.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from dataclasses import dataclass
+from enum import IntEnum
+
+from framepool_spec.config import FrameType
+from framepool_spec.statistics import TypeCounts
+
+DEFAULT_TIMELINE_CAPACITY = 10_000
+
+
+class EventType(IntEnum):
+    POOL_ALLOCATION = 0
+    DIRECT_ALLOCATION = 1
+    POOL_DEALLOCATION = 2
+    DIRECT_DEALLOCATION = 3
+
+
+_EVENT_KINDS = len(EventType)
+
+
+@dataclass(frozen=True)
+class AllocationEvent:
+    sequence: int
+    timestamp: int
+    frame_type: FrameType
+    event_type: EventType
+
+
+@dataclass(frozen=True)
+class AllocationPattern:
+    """What the most recent allocation events looked like."""
+
+    total_events: int
+    frame_type_counts: dict[FrameType, int]
+    event_type_counts: dict[EventType, int]
+
+    @classmethod
+    def of(cls, events: list[AllocationEvent]) -> AllocationPattern:
+        return cls(
+            total_events=len(events),
+            frame_type_counts=dict(Counter(e.frame_type for e in events)),
+            event_type_counts=dict(Counter(e.event_type for e in events)),
+        )
+
+    def dominant_frame_type(self) -> FrameType | None:
+        """The most frequent frame type (lowest type on a tie), or None with no events."""
+        if not self.frame_type_counts:
+            return None
+        return max(sorted(self.frame_type_counts), key=lambda t: self.frame_type_counts[t])
+
+    def pool_usage_ratio(self) -> float:
+        """Share of allocations served from a pool."""
+        pooled = self.event_type_counts.get(EventType.POOL_ALLOCATION, 0)
+        direct = self.event_type_counts.get(EventType.DIRECT_ALLOCATION, 0)
+        return pooled / (pooled + direct) if pooled + direct else 0.0
+
+
+class AllocationTracker:
+    """Counts and timeline of one size class. Not thread-safe: its class lock guards it."""
+
+    __slots__ = ("_counts", "_seq", "_times", "_codes", "_order", "_next", "_size", "_capacity")
+
+    def __init__(self, sequence: itertools.count[int], capacity: int = DEFAULT_TIMELINE_CAPACITY) -> None:
+        if capacity < 1:
+            raise ValueError(f"timeline capacity must be positive, got {capacity}")
+        self._counts = [0] * (len(FrameType) * _EVENT_KINDS)
+        self._seq = sequence  # shared by the manager's classes: a global event order
+        self._capacity = capacity
+        self._times = [0] * capacity
+        self._codes = [0] * capacity
+        self._order = [0] * capacity
+        self._next = 0
+        self._size = 0
+
+    def record(self, frame_type: int, event: int, now: int) -> None:
+        """Count one event and append it to the timeline, evicting the oldest when full."""
+        code = frame_type * _EVENT_KINDS + event
+        self._counts[code] += 1
+        slot = self._next
+        self._times[slot] = now
+        self._codes[slot] = code
+        self._order[slot] = next(self._seq)
+        slot += 1
+        self._next = 0 if slot == self._capacity else slot
+        if self._size < self._capacity:
+            self._size += 1
+
+    def type_counts(self, frame_type: FrameType) -> TypeCounts:
+        base = int(frame_type) * _EVENT_KINDS
+        c = self._counts
+        return TypeCounts(
+            pool_allocations=c[base + EventType.POOL_ALLOCATION],
+            direct_allocations=c[base + EventType.DIRECT_ALLOCATION],
+            pool_deallocations=c[base + EventType.POOL_DEALLOCATION],
+            direct_deallocations=c[base + EventType.DIRECT_DEALLOCATION],
+        )
+
+    def events(self) -> list[AllocationEvent]:
+        """The timeline, oldest first."""
+        start = (self._next - self._size) % self._capacity
+        out = []
+        for i in range(self._size):
+            slot = (start + i) % self._capacity
+            code = self._codes[slot]
+            out.append(
+                AllocationEvent(
+                    sequence=self._order[slot],
+                    timestamp=self._times[slot],
+                    frame_type=FrameType(code // _EVENT_KINDS),
+                    event_type=EventType(code % _EVENT_KINDS),
+                )
+            )
+        return out
+
+    def __len__(self) -> int:
+        return self._size

@@ -1,0 +1,441 @@
+"""The reference model of a call-frame pool manager.
+
+Small, slow and meant to be read. Every operation takes the current time
+``now`` (milliseconds) as an argument: the model never reads a clock, so the
+same calls always give the same result.
+
+Where a real pool may choose (which idle frame an acquisition hands out, which
+idle frames a shrink destroys), the operation takes the choice as an argument
+and checks that it is legal; ``legal_picks`` and ``legal_victims`` expose the
+legal sets. Left out, the model picks the lowest frame ids.
+
+Frames are named by integer ids. Every frame is in exactly one state:
+AVAILABLE (idle in its class's pool), ACTIVE (held by a caller) or DESTROYED.
+
+Semantics, in one place:
+
+* A class *has a pool* when pooling is on and its maximum size is positive.
+  Each class's ``current_size`` bounds how many idle frames it keeps.
+* acquire: a hit takes an idle frame of the class if there is one; otherwise a
+  miss creates a frame. Either way the frame's use count goes up by one. With
+  auto-tuning on, a miss with a miss rate above ``MISS_EXPAND_RATE`` grows the
+  class's size by a quarter (at least one), up to its maximum.
+* release: refused (state unchanged) if the frame is not active, unknown, or
+  has active children. Otherwise the frame leaves its parent; it is *returned*
+  to its class if there is room, it is younger than ``MAX_FRAME_AGE_MS`` and
+  its memory is at most ``MAX_POOLED_MEMORY_BYTES``, else it *overflows* and is
+  destroyed.
+* resize(class, n): sets the class's size; growing creates no frames, shrinking
+  destroys idle frames beyond ``n``.
+* auto_tune: for each pooled class with acquisitions, grow by the growth factor
+  if the hit rate is below ``TARGET_HIT_RATE``; otherwise shrink to
+  ``SHRINK_FACTOR`` (not below the initial size) if utilization is below the
+  shrink threshold.
+* cleanup(now): destroys idle frames idle longer than ``MAX_IDLE_MS`` that were
+  used fewer than ``CLEANUP_MAX_USES`` times.
+* check_gc_pressure(now): pressure = idle frames / sum of maximum sizes; fires
+  above ``FORCE_GC_PRESSURE``, or above the configured threshold when
+  ``GC_INTERVAL_MS`` passed since the last firing.
+* close(): destroys idle frames; afterwards only ``statistics()`` works.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+
+from framepool_spec.config import (
+    CLEANUP_MAX_USES,
+    FORCE_GC_PRESSURE,
+    GC_INTERVAL_MS,
+    MAX_FRAME_AGE_MS,
+    MAX_FRAME_SIZES,
+    MAX_IDLE_MS,
+    MAX_POOLED_MEMORY_BYTES,
+    MISS_EXPAND_RATE,
+    SHRINK_FACTOR,
+    TARGET_HIT_RATE,
+    FrameType,
+    PoolConfig,
+    can_be_parent_of,
+)
+from framepool_spec.errors import (
+    ActiveChildrenError,
+    DoubleReleaseError,
+    ForeignFrameError,
+    InvalidParentError,
+    PoolClosedError,
+)
+from framepool_spec.statistics import ClassCounts, PoolCounts, TypeCounts
+
+
+class FrameState(Enum):
+    AVAILABLE = "available"
+    ACTIVE = "active"
+    DESTROYED = "destroyed"
+
+
+class IllegalChoice(AssertionError):
+    """The implementation made a choice the model does not allow."""
+
+
+@dataclass
+class ModelFrame:
+    fid: int
+    frame_type: FrameType
+    size_class: int
+    state: FrameState
+    allocation_time: int
+    last_access_time: int
+    usage_count: int = 0
+    parent: int | None = None
+    children: list[int] = field(default_factory=list)
+    depth: int = 0
+
+
+@dataclass
+class ModelClass:
+    size_class: int
+    initial_size: int
+    max_size: int
+    current_size: int
+    available: list[int] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def bump(self, name: str, by: int = 1) -> None:
+        self.counters[name] = self.counters.get(name, 0) + by
+
+    def count(self, name: str) -> int:
+        return self.counters.get(name, 0)
+
+
+TYPE_COUNTERS = ("pool_allocations", "direct_allocations", "pool_deallocations", "direct_deallocations")
+
+
+class PoolModel:
+    """The reference frame pool manager."""
+
+    def __init__(self, config: PoolConfig, now: int) -> None:
+        self.config = config
+        self.frames: dict[int, ModelFrame] = {}
+        self.classes: list[ModelClass] = []
+        self.by_type: dict[FrameType, dict[str, int]] = {t: {} for t in FrameType}
+        self.cleanups_performed = 0
+        self.last_cleanup_time: int | None = None
+        self.gc_triggers = 0
+        self.last_gc_time = now
+        self.closed = False
+        for c in range(MAX_FRAME_SIZES):
+            pooled = config.has_pool(c)
+            initial = config.initial_pool_sizes[c] if pooled else 0
+            maximum = config.max_pool_sizes[c] if pooled else 0
+            cls = ModelClass(c, initial, maximum, initial)
+            self.classes.append(cls)
+            for _ in range(initial):
+                frame = self._new_frame(FrameType(c), c, now)
+                frame.state = FrameState.AVAILABLE
+                cls.available.append(frame.fid)
+
+    # ---- queries ------------------------------------------------------------
+
+    def size_class(self, frame_type: FrameType) -> int:
+        return self.config.size_class(frame_type)
+
+    def legal_picks(self, frame_type: FrameType) -> frozenset[int]:
+        """The frames an acquisition of ``frame_type`` may hand out (empty: it must miss)."""
+        return frozenset(self.classes[self.size_class(frame_type)].available)
+
+    def legal_victims(self, size_class: int, new_size: int) -> tuple[frozenset[int], int]:
+        """The idle frames a shrink of ``size_class`` to ``new_size`` picks from, and how many."""
+        available = self.classes[size_class].available
+        return frozenset(available), max(0, len(available) - new_size)
+
+    def active_frames(self) -> list[int]:
+        return [f.fid for f in self.frames.values() if f.state is FrameState.ACTIVE]
+
+    # ---- operations ---------------------------------------------------------
+
+    def acquire(self, frame_type: FrameType, now: int, pick: int | None = None) -> int:
+        """Hand out a frame of ``frame_type``; ``pick`` is the implementation's choice on a hit."""
+        self._check_open()
+        frame_type = FrameType(frame_type)
+        cls = self.classes[self.size_class(frame_type)]
+        if cls.available:
+            if pick is None:
+                pick = min(cls.available)
+            if pick not in cls.available:
+                raise IllegalChoice(f"frame {pick} is not idle in class {cls.size_class}")
+        elif pick is not None:
+            raise IllegalChoice(f"class {cls.size_class} has no idle frame to pick {pick} from")
+        cls.bump("acquisitions")
+        if pick is not None:
+            cls.available.remove(pick)
+            frame = self.frames[pick]
+            cls.bump("hits")
+            self._bump_type(frame_type, "pool_allocations")
+        else:
+            frame = self._new_frame(frame_type, cls.size_class, now)
+            cls.bump("misses")
+            self._bump_type(frame_type, "direct_allocations")
+            self._expand_after_miss(cls)
+        frame.state = FrameState.ACTIVE
+        frame.frame_type = frame_type
+        frame.usage_count += 1
+        frame.last_access_time = now
+        frame.parent = None
+        frame.children = []
+        frame.depth = 0
+        cls.bump("active")
+        return frame.fid
+
+    def get_or_create(
+        self, frame_type: FrameType, parent: int | None, now: int, pick: int | None = None
+    ) -> int:
+        """Acquire a frame of ``frame_type`` as a child of ``parent`` (or as a root)."""
+        frame_type = FrameType(frame_type)
+        if parent is not None:
+            p = self.frames.get(parent)
+            if p is None:
+                raise InvalidParentError(f"parent {parent} is not a frame of this pool")
+            if p.state is not FrameState.ACTIVE:
+                raise InvalidParentError(f"parent {parent} is not active")
+            if not can_be_parent_of(p.frame_type, frame_type):
+                raise InvalidParentError(
+                    f"a {p.frame_type.name} frame may not parent a {frame_type.name} frame"
+                )
+        fid = self.acquire(frame_type, now, pick)
+        if parent is not None:
+            child = self.frames[fid]
+            child.parent = parent
+            child.depth = self.frames[parent].depth + 1
+            self.frames[parent].children.append(fid)
+        return fid
+
+    def release(self, fid: int, now: int, memory_bytes: int = 0) -> bool:
+        """Give back an active frame. Returns True if it went back to its pool."""
+        frame = self.frames.get(fid)
+        if frame is None:
+            raise ForeignFrameError(f"frame {fid} was not handed out by this pool")
+        self._check_open()
+        if frame.state is not FrameState.ACTIVE:
+            raise DoubleReleaseError(f"frame {fid} is {frame.state.value}, not active")
+        if frame.children:
+            raise ActiveChildrenError(f"frame {fid} still has active children {frame.children}")
+        if frame.parent is not None:
+            self.frames[frame.parent].children.remove(fid)
+        frame.parent = None
+        frame.depth = 0
+        frame.last_access_time = now
+        cls = self.classes[frame.size_class]
+        cls.bump("releases")
+        cls.bump("active", -1)
+        young = now - frame.allocation_time < MAX_FRAME_AGE_MS
+        small = memory_bytes <= MAX_POOLED_MEMORY_BYTES
+        if young and small and len(cls.available) < cls.current_size:
+            frame.state = FrameState.AVAILABLE
+            cls.available.append(fid)
+            cls.bump("returns")
+            self._bump_type(frame.frame_type, "pool_deallocations")
+            return True
+        self._destroy(frame)
+        cls.bump("overflows")
+        self._bump_type(frame.frame_type, "direct_deallocations")
+        return False
+
+    def release_tree(self, fid: int, now: int) -> list[int]:
+        """Release ``fid`` and all its descendants, children first; returns them in release order."""
+        frame = self.frames.get(fid)
+        if frame is None:
+            raise ForeignFrameError(f"frame {fid} was not handed out by this pool")
+        self._check_open()
+        if frame.state is not FrameState.ACTIVE:
+            raise DoubleReleaseError(f"frame {fid} is {frame.state.value}, not active")
+        order: list[int] = []
+
+        def post_order(node: int) -> None:
+            for child in list(self.frames[node].children):
+                post_order(child)
+            order.append(node)
+
+        post_order(fid)
+        for node in order:
+            self.release(node, now)
+        return order
+
+    def resize(self, size_class: int, new_size: int, victims: frozenset[int] | None = None) -> None:
+        """Set a class's size; a shrink destroys idle frames beyond it (``victims`` chooses which)."""
+        self._check_open()
+        cls = self._pooled_class(size_class)
+        if isinstance(new_size, bool) or not isinstance(new_size, int):
+            raise ValueError(f"new size must be an integer, got {new_size!r}")
+        if not 0 <= new_size <= cls.max_size:
+            raise ValueError(
+                f"new size {new_size} for class {size_class} is outside [0, {cls.max_size}]"
+            )
+        self._set_size(cls, new_size, victims)
+
+    def auto_tune(self, victims: dict[int, frozenset[int]] | None = None) -> None:
+        """Grow classes that miss too often, shrink classes that sit idle."""
+        self._check_open()
+        if not self.config.enable_auto_tuning:
+            return
+        for cls in self.classes:
+            if cls.max_size == 0 or cls.count("acquisitions") == 0:
+                continue
+            hit_rate = cls.count("hits") / cls.count("acquisitions")
+            if hit_rate < TARGET_HIT_RATE and cls.current_size < cls.max_size:
+                grown = max(cls.current_size + 1, math.floor(cls.current_size * self.config.growth_factor))
+                self._set_size(cls, min(grown, cls.max_size), None)
+            elif (
+                cls.current_size > cls.initial_size
+                and self._utilization(cls) < self.config.shrink_threshold
+            ):
+                shrunk = max(math.floor(cls.current_size * SHRINK_FACTOR), cls.initial_size)
+                self._set_size(cls, shrunk, (victims or {}).get(cls.size_class))
+
+    def cleanup(self, now: int) -> int:
+        """Destroy long-idle, little-used frames. Returns how many were destroyed."""
+        self._check_open()
+        destroyed = 0
+        for cls in self.classes:
+            for fid in list(cls.available):
+                frame = self.frames[fid]
+                if now - frame.last_access_time > MAX_IDLE_MS and frame.usage_count < CLEANUP_MAX_USES:
+                    cls.available.remove(fid)
+                    self._destroy(frame)
+                    destroyed += 1
+        self.cleanups_performed += 1
+        self.last_cleanup_time = now
+        return destroyed
+
+    def memory_pressure(self) -> float:
+        capacity = sum(c.max_size for c in self.classes)
+        if capacity == 0:
+            return 0.0
+        return sum(len(c.available) for c in self.classes) / capacity
+
+    def check_gc_pressure(self, now: int) -> bool:
+        """Whether the pools hold so many idle frames that a collection should run."""
+        self._check_open()
+        if not self.config.enable_gc_integration:
+            return False
+        pressure = self.memory_pressure()
+        overdue = now - self.last_gc_time > GC_INTERVAL_MS
+        if pressure > FORCE_GC_PRESSURE or (pressure > self.config.gc_pressure_threshold and overdue):
+            self.last_gc_time = now
+            self.gc_triggers += 1
+            return True
+        return False
+
+    def close(self) -> None:
+        """Destroy every idle frame; afterwards every operation but statistics() is refused.
+
+        Closing a closed pool does nothing.
+        """
+        if self.closed:
+            return
+        for cls in self.classes:
+            for fid in cls.available:
+                self._destroy(self.frames[fid])
+            cls.available.clear()
+        self.closed = True
+
+    def statistics(self) -> PoolCounts:
+        classes = tuple(
+            ClassCounts(
+                size_class=c.size_class,
+                current_size=c.current_size,
+                max_size=c.max_size,
+                available=len(c.available),
+                active=c.count("active"),
+                acquisitions=c.count("acquisitions"),
+                hits=c.count("hits"),
+                misses=c.count("misses"),
+                releases=c.count("releases"),
+                returns=c.count("returns"),
+                overflows=c.count("overflows"),
+                created=c.count("created"),
+                destroyed=c.count("destroyed"),
+                expansions=c.count("expansions"),
+                shrinkages=c.count("shrinkages"),
+            )
+            for c in self.classes
+        )
+        by_type = tuple(
+            TypeCounts(**{name: self.by_type[t].get(name, 0) for name in TYPE_COUNTERS})
+            for t in FrameType
+        )
+        return PoolCounts(
+            classes=classes,
+            by_type=by_type,
+            cleanups_performed=self.cleanups_performed,
+            last_cleanup_time=self.last_cleanup_time,
+            gc_triggers=self.gc_triggers,
+            closed=self.closed,
+        )
+
+    # ---- helpers --------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise PoolClosedError("the pool manager is closed")
+
+    def _pooled_class(self, size_class: int) -> ModelClass:
+        if isinstance(size_class, bool) or not isinstance(size_class, int):
+            raise ValueError(f"size class must be an integer, got {size_class!r}")
+        if not 0 <= size_class < MAX_FRAME_SIZES:
+            raise ValueError(f"size class {size_class} is outside [0, {MAX_FRAME_SIZES - 1}]")
+        cls = self.classes[size_class]
+        if cls.max_size == 0:
+            raise ValueError(f"size class {size_class} has no pool (pooling off or max size 0)")
+        return cls
+
+    def _new_frame(self, frame_type: FrameType, size_class: int, now: int) -> ModelFrame:
+        fid = len(self.frames)
+        frame = ModelFrame(fid, frame_type, size_class, FrameState.ACTIVE, now, now)
+        self.frames[fid] = frame
+        self.classes[size_class].bump("created")
+        return frame
+
+    def _destroy(self, frame: ModelFrame) -> None:
+        frame.state = FrameState.DESTROYED
+        self.classes[frame.size_class].bump("destroyed")
+
+    def _bump_type(self, frame_type: FrameType, name: str) -> None:
+        counts = self.by_type[frame_type]
+        counts[name] = counts.get(name, 0) + 1
+
+    def _utilization(self, cls: ModelClass) -> float:
+        if cls.current_size == 0:
+            return 0.0
+        return (cls.current_size - len(cls.available)) / cls.current_size
+
+    def _expand_after_miss(self, cls: ModelClass) -> None:
+        if not self.config.enable_auto_tuning or cls.current_size >= cls.max_size:
+            return
+        miss_rate = cls.count("misses") / cls.count("acquisitions")
+        if miss_rate > MISS_EXPAND_RATE:
+            grown = cls.current_size + max(1, cls.current_size // 4)
+            self._set_size(cls, min(grown, cls.max_size), None)
+
+    def _set_size(self, cls: ModelClass, new_size: int, victims: frozenset[int] | None) -> None:
+        excess = len(cls.available) - new_size
+        if excess > 0:
+            if victims is None:
+                victims = frozenset(sorted(cls.available)[:excess])
+            if len(victims) != excess or not victims <= set(cls.available):
+                raise IllegalChoice(
+                    f"shrinking class {cls.size_class} must destroy {excess} of its idle frames, "
+                    f"not {sorted(victims)}"
+                )
+        elif victims:
+            raise IllegalChoice(f"class {cls.size_class} destroys no frame when resized to {new_size}")
+        if new_size > cls.current_size:
+            cls.bump("expansions")
+        elif new_size < cls.current_size:
+            cls.bump("shrinkages")
+        for fid in victims or ():
+            cls.available.remove(fid)
+            self._destroy(self.frames[fid])
+        cls.current_size = new_size
