@@ -34,6 +34,15 @@ from framepool.tracker import AllocationEvent, AllocationPattern
 Clock = Callable[[], int]
 
 
+def _coerce_frame_type(value: object) -> FrameType:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"not a FrameType: {value!r}")
+    try:
+        return FrameType(value)
+    except ValueError:
+        raise ValueError(f"not a FrameType: {value!r}") from None
+
+
 def monotonic_ms() -> int:
     """The default clock: a monotonic time in whole milliseconds."""
     return time.monotonic_ns() // 1_000_000
@@ -95,11 +104,9 @@ class FramePoolManager:
 
     def acquire(self, frame_type: FrameType) -> PooledFrame:
         """A frame of ``frame_type`` with no parent: from its class's pool, or new."""
-        try:
-            pool = self._pool_for_type[frame_type]
-        except (IndexError, TypeError):
-            raise ValueError(f"not a FrameType: {frame_type!r}") from None
-        return pool.acquire(FrameType(frame_type), self._clock())
+        if frame_type.__class__ is not FrameType:  # FrameType(x) costs ~300 ns: only when needed
+            frame_type = _coerce_frame_type(frame_type)
+        return self._pool_for_type[frame_type].acquire(frame_type, self._clock())
 
     def get_or_create(self, frame_type: FrameType, parent: PooledFrame | None = None) -> PooledFrame:
         """A frame of ``frame_type`` linked as a child of ``parent`` (a root when None)."""

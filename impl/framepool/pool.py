@@ -113,23 +113,38 @@ class FramePool:
         self.created = initial_size
 
     # ---- the hot path: one lock, no allocation on a hit ------------------------
+    # Measured hot path (framepool bench): the tracker's bookkeeping and the
+    # frame reset are inlined below because a Python call costs ~60 ns each
+    # and acquire+release is paid for every EVM message. tracker.record and
+    # PooledFrame.reset/is_eligible_for_pooling say the same thing readably.
 
     def acquire(self, frame_type: FrameType, now: int) -> PooledFrame:
         with self.lock:
             if self.closed:
                 raise PoolClosedError("the pool manager is closed")
             self.acquisitions += 1
+            tracker = self.tracker
             if self.available:
                 frame = self.available.pop()  # LIFO: the most recently used frame is warmest
                 self.hits += 1
-                self.tracker.record(frame_type, _POOL_ALLOC, now)
+                code = frame_type * 4 + _POOL_ALLOC
             else:
                 frame = PooledFrame(frame_type, self, now)
                 self.misses += 1
                 self.created += 1
-                self.tracker.record(frame_type, _DIRECT_ALLOC, now)
+                code = frame_type * 4 + _DIRECT_ALLOC
                 if self.auto_expand:
                     self._expand_after_miss_locked()
+            # inlined tracker.record(frame_type, event, now)
+            tracker._counts[code] += 1
+            slot = tracker._next
+            tracker._times[slot] = now
+            tracker._codes[slot] = code
+            tracker._order[slot] = next(tracker._seq)
+            slot += 1
+            tracker._next = 0 if slot == tracker._capacity else slot
+            if tracker._size < tracker._capacity:
+                tracker._size += 1
             frame._state = ACTIVE
             frame.frame_type = frame_type
             frame.usage_count += 1
@@ -150,26 +165,45 @@ class FramePool:
             parent = frame.parent
             if parent is not None:
                 parent.children.remove(frame)
+                frame.parent = None
             self.releases += 1
             self.active -= 1
-            frame_type = frame.frame_type
-            if (
+            pooled = (
                 len(self.available) < self.current_size
-                and frame.is_eligible_for_pooling(now, MAX_FRAME_AGE_MS, MAX_POOLED_MEMORY_BYTES)
-            ):
-                frame.reset()
+                and now - frame.allocation_time < MAX_FRAME_AGE_MS
+                and len(frame.memory) <= MAX_POOLED_MEMORY_BYTES
+                and not frame.needs_cleanup
+            )
+            # inlined frame.reset(): exactly once per release, pooled or not
+            frame.stack.clear()
+            del frame.memory[:]
+            frame.gas = 0
+            frame.contract = None
+            frame.return_data = b""
+            frame.depth = 0
+            frame.needs_cleanup = False
+            if pooled:
                 frame.last_access_time = now
                 frame._state = AVAILABLE
                 self.available.append(frame)
                 self.returns += 1
-                self.tracker.record(frame_type, _POOL_DEALLOC, now)
-                return True
-            frame.reset()  # drop the payload's references; the frame is dead now
-            frame._state = DESTROYED
-            self.destroyed += 1
-            self.overflows += 1
-            self.tracker.record(frame_type, _DIRECT_DEALLOC, now)
-            return False
+                code = frame.frame_type * 4 + _POOL_DEALLOC
+            else:
+                frame._state = DESTROYED  # dead now; its payload references are dropped above
+                self.destroyed += 1
+                self.overflows += 1
+                code = frame.frame_type * 4 + _DIRECT_DEALLOC
+            tracker = self.tracker
+            tracker._counts[code] += 1
+            slot = tracker._next
+            tracker._times[slot] = now
+            tracker._codes[slot] = code
+            tracker._order[slot] = next(tracker._seq)
+            slot += 1
+            tracker._next = 0 if slot == tracker._capacity else slot
+            if tracker._size < tracker._capacity:
+                tracker._size += 1
+            return pooled
 
     # ---- sizing ------------------------------------------------------------------
 

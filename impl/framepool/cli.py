@@ -1,0 +1,83 @@
+"""The ``framepool`` command: demo, statetest, verify, bench."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from framepool_spec.config import PRESET_NAMES, PoolConfig
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from framepool.demo import run_demo
+
+    return run_demo(preset=args.preset, transactions=args.transactions, seed=args.seed, synthetic=args.synthetic)
+
+
+def _statetest(args: argparse.Namespace) -> int:
+    from framepool.evm.runner import run_statetest
+
+    return run_statetest(args)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from framepool.verify import run_verify
+
+    return run_verify(args)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from framepool.bench import run_bench
+
+    return run_bench(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="framepool", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run a workload with pooling on and off, print statistics")
+    demo.add_argument("--preset", default="high_performance", choices=[p for p in PRESET_NAMES if p != "disabled"])
+    demo.add_argument("--transactions", type=int, default=3000, help="synthetic transactions (default 3000)")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--synthetic", action="store_true", help="only the synthetic call-tree workload")
+    demo.set_defaults(func=_demo)
+
+    statetest = sub.add_parser("statetest", help="run Ethereum state-test fixtures")
+    try:
+        from framepool.evm.runner import add_statetest_arguments
+    except ImportError:  # the EVM is optional at import time; the command says so when used
+        statetest.add_argument("paths", nargs="*")
+    else:
+        add_statetest_arguments(statetest)
+    statetest.set_defaults(func=_statetest)
+
+    verify = sub.add_parser("verify", help="check a pool against the reference model (CI gate)")
+    verify.add_argument("--deep", action="store_true", help="many more examples and schedules")
+    verify.add_argument("--skip-evm", action="store_true", help="skip the state-test sample")
+    verify.add_argument("--fixtures", default=None, help="ethereum/tests root (default: FRAMEPOOL_ETHEREUM_TESTS or ../shared)")
+    verify.set_defaults(func=_verify)
+
+    bench = sub.add_parser("bench", help="benchmark pooled vs direct frames (prints ratios)")
+    bench.add_argument("--rounds", type=int, default=200_000)
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(func=_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+def preset_config(name: str | None, no_pool: bool) -> PoolConfig:
+    """The config for ``--preset NAME`` / ``--no-pool`` options."""
+    if no_pool:
+        return PoolConfig.disabled()
+    return PoolConfig.preset(name or "high_performance")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
