@@ -169,6 +169,8 @@ class FramePoolManager:
 
     def resize(self, size_class: int, new_size: int) -> None:
         """Set how many idle frames ``size_class`` keeps (shrinking destroys the coldest)."""
+        if self._closed:  # a closed manager refuses everything, valid arguments or not
+            raise PoolClosedError("the pool manager is closed")
         pool = self._pooled_class(size_class)
         if isinstance(new_size, bool) or not isinstance(new_size, int):
             raise ValueError(f"new size must be an integer, got {new_size!r}")

@@ -42,6 +42,7 @@ Semantics, in one place:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -243,8 +244,13 @@ class PoolModel:
         self._bump_type(frame.frame_type, "direct_deallocations")
         return False
 
-    def release_tree(self, fid: int, now: int) -> list[int]:
-        """Release ``fid`` and all its descendants, children first; returns them in release order."""
+    def release_tree(
+        self, fid: int, now: int, memory_bytes: Mapping[int, int] | None = None
+    ) -> list[int]:
+        """Release ``fid`` and all its descendants, children first; returns them in release order.
+
+        ``memory_bytes`` maps a frame to the memory it holds (absent: 0), as for ``release``.
+        """
         frame = self.frames.get(fid)
         if frame is None:
             raise ForeignFrameError(f"frame {fid} was not handed out by this pool")
@@ -259,8 +265,9 @@ class PoolModel:
             order.append(node)
 
         post_order(fid)
+        sizes = memory_bytes or {}
         for node in order:
-            self.release(node, now)
+            self.release(node, now, sizes.get(node, 0))
         return order
 
     def resize(self, size_class: int, new_size: int, victims: frozenset[int] | None = None) -> None:
