@@ -48,8 +48,14 @@ def test_add11_fields() -> None:
     [v] = list(iter_vectors(t))
     assert v.fork == "Cancun" and v.index == 0
     assert v.data == b"" and v.gas_limit == 400000 and v.value == 100000 and v.access_list is None
-    assert v.entry.state_root.hex() == "e8010ce590f401c9d61fef8ab05bea9bcec24281b795e5868809bc4e515aa530"
-    assert v.entry.logs_hash.hex() == "1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347"
+    assert (
+        v.entry.state_root.hex()
+        == "e8010ce590f401c9d61fef8ab05bea9bcec24281b795e5868809bc4e515aa530"
+    )
+    assert (
+        v.entry.logs_hash.hex()
+        == "1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347"
+    )
     assert v.entry.txbytes[:3] == bytes.fromhex("f86380")
     assert v.entry.expect_exception is None
     assert v.id == "add11.json::add11[Cancun-0]"
@@ -65,7 +71,9 @@ def test_access_lists_with_legacy_entries() -> None:
 
 
 def test_blob_transaction_fields() -> None:
-    tests = load_fixture_file(GST / "Cancun" / "stEIP4844-blobtransactions" / "wrongBlobhashVersion.json")
+    tests = load_fixture_file(
+        GST / "Cancun" / "stEIP4844-blobtransactions" / "wrongBlobhashVersion.json"
+    )
     blob = [t for t in tests if t.tx.blob_versioned_hashes]
     assert blob, "expected a blob transaction"
     for t in blob:
@@ -171,46 +179,120 @@ def _mutated(path: list[str | int], value: object, delete: bool = False) -> dict
 @pytest.mark.parametrize(
     ("path", "value", "delete", "message"),
     [
-        (["add11", "transaction", "gasLimit", 0], 12, False,
-         "stFoo.json: add11.transaction.gasLimit[0]: expected hex string, got 12"),
-        (["add11", "transaction", "gasLimit", 0], "0xzz", False,
-         "stFoo.json: add11.transaction.gasLimit[0]: expected hex string, got '0xzz'"),
-        (["add11", "transaction", "gasLimit", 0], "400000", False,
-         "stFoo.json: add11.transaction.gasLimit[0]: expected hex string, got '400000'"),
-        (["add11", "transaction", "data", 0], "0xabc", False,
-         "stFoo.json: add11.transaction.data[0]: odd number of hex digits in '0xabc'"),
-        (["add11", "transaction", "data"], "0x", False,
-         "stFoo.json: add11.transaction.data: expected list, got '0x'"),
-        (["add11", "transaction", "value"], [], False,
-         "stFoo.json: add11.transaction.value: expected a non-empty list"),
-        (["add11", "transaction", "nonce"], None, True,
-         "stFoo.json: add11.transaction: missing field 'nonce'"),
-        (["add11", "transaction", "secretKey"], "0x1234", False,
-         "stFoo.json: add11.transaction.secretKey: expected 32 bytes, got 2"),
-        (["add11", "transaction", "to"], "0x" + "11" * 21, False,
-         "stFoo.json: add11.transaction.to: address longer than 20 bytes"),
+        (
+            ["add11", "transaction", "gasLimit", 0],
+            12,
+            False,
+            "stFoo.json: add11.transaction.gasLimit[0]: expected hex string, got 12",
+        ),
+        (
+            ["add11", "transaction", "gasLimit", 0],
+            "0xzz",
+            False,
+            "stFoo.json: add11.transaction.gasLimit[0]: expected hex string, got '0xzz'",
+        ),
+        (
+            ["add11", "transaction", "gasLimit", 0],
+            "400000",
+            False,
+            "stFoo.json: add11.transaction.gasLimit[0]: expected hex string, got '400000'",
+        ),
+        (
+            ["add11", "transaction", "data", 0],
+            "0xabc",
+            False,
+            "stFoo.json: add11.transaction.data[0]: odd number of hex digits in '0xabc'",
+        ),
+        (
+            ["add11", "transaction", "data"],
+            "0x",
+            False,
+            "stFoo.json: add11.transaction.data: expected list, got '0x'",
+        ),
+        (
+            ["add11", "transaction", "value"],
+            [],
+            False,
+            "stFoo.json: add11.transaction.value: expected a non-empty list",
+        ),
+        (
+            ["add11", "transaction", "nonce"],
+            None,
+            True,
+            "stFoo.json: add11.transaction: missing field 'nonce'",
+        ),
+        (
+            ["add11", "transaction", "secretKey"],
+            "0x1234",
+            False,
+            "stFoo.json: add11.transaction.secretKey: expected 32 bytes, got 2",
+        ),
+        (
+            ["add11", "transaction", "to"],
+            "0x" + "11" * 21,
+            False,
+            "stFoo.json: add11.transaction.to: address longer than 20 bytes",
+        ),
         (["add11", "env"], None, True, "stFoo.json: add11: missing field 'env'"),
-        (["add11", "env", "currentNumber"], None, True,
-         "stFoo.json: add11.env: missing field 'currentNumber'"),
-        (["add11", "env", "currentGasLimit"], "0x1" + "0" * 64, False,
-         "stFoo.json: add11.env.currentGasLimit: number exceeds 256 bits"),
-        (["add11", "pre", "0x095e7baea6a6c7c4c2dfeb977efac326af552d87", "code"], 5, False,
-         "stFoo.json: add11.pre[0x095e7baea6a6c7c4c2dfeb977efac326af552d87].code: expected hex string, got 5"),
-        (["add11", "pre", "0x095e7baea6a6c7c4c2dfeb977efac326af552d87", "storage"], {"0x01": 2}, False,
-         "stFoo.json: add11.pre[0x095e7baea6a6c7c4c2dfeb977efac326af552d87].storage[0x01]: expected hex string, got 2"),
-        (["add11", "post", "Cancun", 0, "hash"], "0x1234", False,
-         "stFoo.json: add11.post.Cancun[0].hash: expected 32 bytes, got 2"),
-        (["add11", "post", "Cancun", 0, "indexes", "gas"], 1, False,
-         "stFoo.json: add11.post.Cancun[0].indexes.gas: index 1 out of range (transaction has 1)"),
-        (["add11", "post", "Cancun", 0, "indexes", "data"], "0", False,
-         "stFoo.json: add11.post.Cancun[0].indexes.data: expected non-negative integer, got '0'"),
-        (["add11", "post", "Cancun", 0, "expectException"], 3, False,
-         "stFoo.json: add11.post.Cancun[0].expectException: expected string, got 3"),
-        (["add11", "post", "Cancun"], {}, False,
-         "stFoo.json: add11.post.Cancun: expected list, got {}"),
+        (
+            ["add11", "env", "currentNumber"],
+            None,
+            True,
+            "stFoo.json: add11.env: missing field 'currentNumber'",
+        ),
+        (
+            ["add11", "env", "currentGasLimit"],
+            "0x1" + "0" * 64,
+            False,
+            "stFoo.json: add11.env.currentGasLimit: number exceeds 256 bits",
+        ),
+        (
+            ["add11", "pre", "0x095e7baea6a6c7c4c2dfeb977efac326af552d87", "code"],
+            5,
+            False,
+            "stFoo.json: add11.pre[0x095e7baea6a6c7c4c2dfeb977efac326af552d87].code: expected hex string, got 5",
+        ),
+        (
+            ["add11", "pre", "0x095e7baea6a6c7c4c2dfeb977efac326af552d87", "storage"],
+            {"0x01": 2},
+            False,
+            "stFoo.json: add11.pre[0x095e7baea6a6c7c4c2dfeb977efac326af552d87].storage[0x01]: expected hex string, got 2",
+        ),
+        (
+            ["add11", "post", "Cancun", 0, "hash"],
+            "0x1234",
+            False,
+            "stFoo.json: add11.post.Cancun[0].hash: expected 32 bytes, got 2",
+        ),
+        (
+            ["add11", "post", "Cancun", 0, "indexes", "gas"],
+            1,
+            False,
+            "stFoo.json: add11.post.Cancun[0].indexes.gas: index 1 out of range (transaction has 1)",
+        ),
+        (
+            ["add11", "post", "Cancun", 0, "indexes", "data"],
+            "0",
+            False,
+            "stFoo.json: add11.post.Cancun[0].indexes.data: expected non-negative integer, got '0'",
+        ),
+        (
+            ["add11", "post", "Cancun", 0, "expectException"],
+            3,
+            False,
+            "stFoo.json: add11.post.Cancun[0].expectException: expected string, got 3",
+        ),
+        (
+            ["add11", "post", "Cancun"],
+            {},
+            False,
+            "stFoo.json: add11.post.Cancun: expected list, got {}",
+        ),
     ],
 )
-def test_malformed(tmp_path: Path, path: list[str | int], value: object, delete: bool, message: str) -> None:
+def test_malformed(
+    tmp_path: Path, path: list[str | int], value: object, delete: bool, message: str
+) -> None:
     with pytest.raises(FixtureError) as info:
         _load(tmp_path, _mutated(path, value, delete))
     assert str(info.value).startswith(message)
@@ -226,7 +308,9 @@ def test_access_list_length_mismatch(tmp_path: Path) -> None:
 def test_access_list_bad_key(tmp_path: Path) -> None:
     doc = _base()
     doc["add11"]["transaction"]["accessLists"] = [[{"address": "0x01", "storageKeys": [7]}]]
-    with pytest.raises(FixtureError, match=r"accessLists\[0\]\[0\]\.storageKeys\[0\]: expected hex string, got 7"):
+    with pytest.raises(
+        FixtureError, match=r"accessLists\[0\]\[0\]\.storageKeys\[0\]: expected hex string, got 7"
+    ):
         _load(tmp_path, doc)
 
 

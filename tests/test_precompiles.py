@@ -68,7 +68,9 @@ def test_ecrecover_geth_vector() -> None:
         + h("9242685bf161793cc25603c231bc2f568eb630ea16aa137d2664ac8038825608")
         + h("4f8ae3bd7535248d0bd448298cc2e2071e56992d0774dc340c368ae950852ada")
     )
-    assert run_precompile(1, data, 3000)[2] == bytes(12) + h("7156526fbd7a3c72969b54f64e42c10fbb768c8a")
+    assert run_precompile(1, data, 3000)[2] == bytes(12) + h(
+        "7156526fbd7a3c72969b54f64e42c10fbb768c8a"
+    )
 
 
 @pytest.mark.parametrize(
@@ -103,7 +105,9 @@ def test_ecrecover_out_of_gas() -> None:
 
 def test_sha256() -> None:
     assert run_precompile(2, b"", 60) == (
-        True, 60, h("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        True,
+        60,
+        h("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
     )
     ok, used, out = run_precompile(2, b"abc", 72)
     assert (ok, used) == (True, 72)
@@ -114,10 +118,14 @@ def test_sha256() -> None:
 
 def test_ripemd160() -> None:
     assert run_precompile(3, b"", 600) == (
-        True, 600, bytes(12) + h("9c1185a5c5e9fc54612808977ee8f548b2258d31"),
+        True,
+        600,
+        bytes(12) + h("9c1185a5c5e9fc54612808977ee8f548b2258d31"),
     )
     assert run_precompile(3, b"abc", 720) == (
-        True, 720, bytes(12) + h("8eb208f7e05d987a9b044a8e98c6b087f15a0bfc"),
+        True,
+        720,
+        bytes(12) + h("8eb208f7e05d987a9b044a8e98c6b087f15a0bfc"),
     )
     assert run_precompile(3, bytes(65), 960)[:2] == (True, 960)
     assert_fails(3, b"abc", 719)
@@ -151,9 +159,17 @@ def test_modexp_eip198_example2() -> None:
 
 
 def test_modexp_values() -> None:
-    assert run_precompile(5, modexp_input(b"\x02", b"\x0a", b"\x03\xe8"), 10_000) == (True, 200, h("0018"))
+    assert run_precompile(5, modexp_input(b"\x02", b"\x0a", b"\x03\xe8"), 10_000) == (
+        True,
+        200,
+        h("0018"),
+    )
     # Zero modulus: output is modulus-length zeros.
-    assert run_precompile(5, modexp_input(b"\x05", b"\x02", bytes(3)), 10_000) == (True, 200, bytes(3))
+    assert run_precompile(5, modexp_input(b"\x05", b"\x02", bytes(3)), 10_000) == (
+        True,
+        200,
+        bytes(3),
+    )
     # 0^0 mod 7 = 1.
     assert run_precompile(5, modexp_input(b"", b"", b"\x07"), 10_000) == (True, 200, b"\x01")
     # Truncated input: missing bytes read as zero (modulus 0x0700 -> 2^1 mod 0x0700).
@@ -228,7 +244,7 @@ def test_ecadd() -> None:
     [
         word(1) + word(3),  # not on the curve
         word(1) + word(2) + word(1) + word(3),
-        word(1) + word(2 + BN_P) ,  # coordinate not reduced
+        word(1) + word(2 + BN_P),  # coordinate not reduced
         word(BN_P) + word(0),
     ],
 )
@@ -316,18 +332,25 @@ BLAKE_ABC = h(
     "0000000c"
     "48c9bdf267e6096a3ba7ca8485ae67bb2bf894fe72f36e3cf1361d5f3af54fa5"
     "d182e6ad7f520e511f6c3e2b8c68059b6bbd41fbabd9831f79217e1319cde05b"
-    + "616263" + "00" * 125
-    + "0300000000000000" + "0000000000000000" + "01"
+    + "616263"
+    + "00" * 125
+    + "0300000000000000"
+    + "0000000000000000"
+    + "01"
 )
 
 
 def test_blake2f_eip152_vectors() -> None:
     assert len(BLAKE_ABC) == 213
     out = run_precompile(9, BLAKE_ABC, 12)
-    assert out == (True, 12, h(
-        "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d1"
-        "7d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923"
-    ))
+    assert out == (
+        True,
+        12,
+        h(
+            "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d1"
+            "7d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923"
+        ),
+    )
     # Independent check: 12 rounds over this single block is BLAKE2b-512("abc").
     assert out[2] == hashlib.blake2b(b"abc").digest()
     not_final = BLAKE_ABC[:212] + b"\x00"
@@ -336,10 +359,14 @@ def test_blake2f_eip152_vectors() -> None:
         "98743e7f6d5ea2f2d3e8d226039cd31b4e426ac4f2d3d666a610c2116fde4735"
     )
     zero_rounds = bytes(4) + BLAKE_ABC[4:]
-    assert run_precompile(9, zero_rounds, 0) == (True, 0, h(
-        "08c9bcf367e6096a3ba7ca8485ae67bb2bf894fe72f36e3cf1361d5f3af54fa5"
-        "d282e6ad7f520e511f6c3e2b8c68059b9442be0454267ce079217e1319cde05b"
-    ))
+    assert run_precompile(9, zero_rounds, 0) == (
+        True,
+        0,
+        h(
+            "08c9bcf367e6096a3ba7ca8485ae67bb2bf894fe72f36e3cf1361d5f3af54fa5"
+            "d282e6ad7f520e511f6c3e2b8c68059b9442be0454267ce079217e1319cde05b"
+        ),
+    )
     one_round = h("00000001") + BLAKE_ABC[4:]
     assert run_precompile(9, one_round, 1)[2] == h(
         "b63a380cb2897d521994a85234ee2c181b5f844d2c624c002677e9703449d2fb"
@@ -403,9 +430,17 @@ def test_point_evaluation_failures() -> None:
     assert_fails(10, good[:191])
     assert_fails(10, good + b"\x00")
     assert_fails(10, versioned_hash(commitment, version=2) + good[32:])  # wrong version byte
-    assert_fails(10, versioned_hash(commitment) + z + word((int.from_bytes(y, "big") + 1) % BLS_MODULUS)
-                 + commitment + proof)
-    assert_fails(10, versioned_hash(commitment) + word(BLS_MODULUS) + y + commitment + proof)  # z not canonical
+    assert_fails(
+        10,
+        versioned_hash(commitment)
+        + z
+        + word((int.from_bytes(y, "big") + 1) % BLS_MODULUS)
+        + commitment
+        + proof,
+    )
+    assert_fails(
+        10, versioned_hash(commitment) + word(BLS_MODULUS) + y + commitment + proof
+    )  # z not canonical
     assert_fails(10, versioned_hash(commitment) + z + word(BLS_MODULUS + 1) + commitment + proof)
     bad_commitment = b"\x01" * 48  # not a valid compressed G1 point
     assert_fails(10, versioned_hash(bad_commitment) + z + y + bad_commitment + proof)

@@ -120,7 +120,9 @@ def test_decode_legacy_txbytes() -> None:
 
 
 def test_empty_roots() -> None:
-    assert EMPTY_TRIE_ROOT.hex() == "56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421"
+    assert (
+        EMPTY_TRIE_ROOT.hex() == "56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421"
+    )
     assert trie_root({}) == EMPTY_TRIE_ROOT
     assert trie_root({b"k": b""}) == EMPTY_TRIE_ROOT
     assert storage_root({}) == EMPTY_TRIE_ROOT
@@ -132,12 +134,18 @@ def test_empty_roots() -> None:
     ("items", "root"),
     [
         # Known roots of the ethereum/tests trie tests ("dogs", "puppy", "foo").
-        ({b"doe": b"reindeer", b"dog": b"puppy", b"dogglesworth": b"cat"},
-         "8aad789dff2f538bca5d8ea56e8abe10f4c7ba3a5dea95fea4cd6e7c3a1168d3"),
-        ({b"do": b"verb", b"horse": b"stallion", b"doge": b"coin", b"dog": b"puppy"},
-         "5991bb8c6514148a29db676a14ac506cd2cd5775ace63c30a4fe457715e9ac84"),
-        ({b"foo": b"bar", b"food": b"bass"},
-         "17beaa1648bafa633cda809c90c04af50fc8aed3cb40d16efbddee6fdf63c4c3"),
+        (
+            {b"doe": b"reindeer", b"dog": b"puppy", b"dogglesworth": b"cat"},
+            "8aad789dff2f538bca5d8ea56e8abe10f4c7ba3a5dea95fea4cd6e7c3a1168d3",
+        ),
+        (
+            {b"do": b"verb", b"horse": b"stallion", b"doge": b"coin", b"dog": b"puppy"},
+            "5991bb8c6514148a29db676a14ac506cd2cd5775ace63c30a4fe457715e9ac84",
+        ),
+        (
+            {b"foo": b"bar", b"food": b"bass"},
+            "17beaa1648bafa633cda809c90c04af50fc8aed3cb40d16efbddee6fdf63c4c3",
+        ),
     ],
 )
 def test_trie_known_roots(items: dict[bytes, bytes], root: str) -> None:

@@ -209,7 +209,7 @@ class _Reader:
 
     def num(self, value: object, path: str) -> int:
         if isinstance(value, str) and value.startswith(_BIGINT_PREFIX):
-            value = value[len(_BIGINT_PREFIX):]
+            value = value[len(_BIGINT_PREFIX) :]
         text = self.hexstr(value, path)
         return int(text, 16) if len(text) > 2 else 0
 
@@ -299,7 +299,10 @@ def _parse_access_list(r: _Reader, raw: object, p: str) -> AccessList:
         entry = r.obj(item, ip)
         address = r.address(r.get(entry, "address", ip), f"{ip}.address")
         kp = f"{ip}.storageKeys"
-        keys = [r.u256(k, f"{kp}[{j}]") for j, k in enumerate(r.lst(r.get(entry, "storageKeys", ip), kp))]
+        keys = [
+            r.u256(k, f"{kp}[{j}]")
+            for j, k in enumerate(r.lst(r.get(entry, "storageKeys", ip), kp))
+        ]
         result.append((address, keys))
     return result
 
@@ -335,7 +338,9 @@ def _parse_tx(r: _Reader, raw: object, p: str) -> TxTemplate:
     blob_hashes: list[bytes] | None = None
     if "blobVersionedHashes" in tx:
         bp = f"{p}.blobVersionedHashes"
-        blob_hashes = [r.fixed(h, f"{bp}[{i}]", 32) for i, h in enumerate(r.lst(tx["blobVersionedHashes"], bp))]
+        blob_hashes = [
+            r.fixed(h, f"{bp}[{i}]", 32) for i, h in enumerate(r.lst(tx["blobVersionedHashes"], bp))
+        ]
 
     to_raw = r.get(tx, "to", p)
     to = None if to_raw == "" else r.address(to_raw, f"{p}.to")
@@ -369,7 +374,11 @@ def _parse_post(r: _Reader, raw: object, p: str, tx: TxTemplate) -> dict[str, li
             ip = f"{ep}.indexes"
             idx = r.obj(r.get(entry, "indexes", ep), ip)
             indexes: dict[str, int] = {}
-            for key, limit in (("data", len(tx.data)), ("gas", len(tx.gas_limit)), ("value", len(tx.value))):
+            for key, limit in (
+                ("data", len(tx.data)),
+                ("gas", len(tx.gas_limit)),
+                ("value", len(tx.value)),
+            ):
                 n = r.index(r.get(idx, key, ip), f"{ip}.{key}")
                 if n >= limit:
                     r.fail(f"{ip}.{key}", f"index {n} out of range (transaction has {limit})")
@@ -424,7 +433,9 @@ def load_fixture_file(path: str | os.PathLike[str]) -> list[StateTest]:
     return tests
 
 
-def iter_fixture_files(paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str]) -> Iterator[Path]:
+def iter_fixture_files(
+    paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+) -> Iterator[Path]:
     """Yield the ``.json`` files among ``paths`` (files, or directories searched recursively), sorted.
 
     A path given explicitly as a file is yielded even if it does not end in ``.json``.
@@ -476,4 +487,6 @@ def fixtures_root() -> Path:
         if c.is_dir():
             return c
     tried = ", ".join(str(c) for c in candidates)
-    raise FixturesNotFoundError(f"ethereum-tests fixtures not found (tried {tried}); set ${ENV_VAR}")
+    raise FixturesNotFoundError(
+        f"ethereum-tests fixtures not found (tried {tried}); set ${ENV_VAR}"
+    )

@@ -263,7 +263,9 @@ _BLAKE2B_STEPS = (
 )  # fmt: skip
 
 
-def blake2b_compress(rounds: int, h: list[int], m: list[int], t0: int, t1: int, final: bool) -> list[int]:
+def blake2b_compress(
+    rounds: int, h: list[int], m: list[int], t0: int, t1: int, final: bool
+) -> list[int]:
     """The BLAKE2b compression function F (RFC 7693 section 3.2) with a chosen number of rounds."""
     v = list(h) + list(_BLAKE2B_IV)
     v[12] ^= t0
@@ -347,11 +349,17 @@ def _point_evaluation(data: bytes) -> bytes:
     y = data[64:96]
     commitment = data[96:144]
     proof = data[144:192]
-    if bytes([VERSIONED_HASH_VERSION_KZG]) + hashlib.sha256(commitment).digest()[1:] != versioned_hash:
+    if (
+        bytes([VERSIONED_HASH_VERSION_KZG]) + hashlib.sha256(commitment).digest()[1:]
+        != versioned_hash
+    ):
         raise _Failure("versioned hash does not match the commitment")
     try:
         valid = ckzg.verify_kzg_proof(commitment, z, y, proof, load_trusted_setup())
-    except (RuntimeError, ValueError) as exc:  # malformed commitment/proof, or z/y not canonical field elements
+    except (
+        RuntimeError,
+        ValueError,
+    ) as exc:  # malformed commitment/proof, or z/y not canonical field elements
         raise _Failure(f"KZG verification error: {exc}") from exc
     if not valid:
         raise _Failure("KZG proof does not verify")
@@ -372,7 +380,9 @@ def _fixed(cost: int, fn: Callable[[bytes], bytes]) -> Callable[[bytes, int], tu
     return run
 
 
-def _per_word(base: int, per_word: int, fn: Callable[[bytes], bytes]) -> Callable[[bytes, int], tuple[int, bytes]]:
+def _per_word(
+    base: int, per_word: int, fn: Callable[[bytes], bytes]
+) -> Callable[[bytes, int], tuple[int, bytes]]:
     def run(data: bytes, gas: int) -> tuple[int, bytes]:
         cost = base + per_word * _words(len(data))
         if cost > gas:

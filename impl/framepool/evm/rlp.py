@@ -75,7 +75,9 @@ def _read_length(data: bytes, pos: int, size: int, what: str) -> int:
     """Read a big-endian length of ``size`` bytes at ``pos``, rejecting non-canonical forms."""
     end = pos + size
     if end > len(data):
-        raise RLPDecodingError(f"{what} at offset {pos - 1}: length-of-length runs past the end of input")
+        raise RLPDecodingError(
+            f"{what} at offset {pos - 1}: length-of-length runs past the end of input"
+        )
     if data[pos] == 0:
         raise RLPDecodingError(f"{what} at offset {pos - 1}: length has a leading zero byte")
     length = int.from_bytes(data[pos:end], "big")
@@ -98,7 +100,9 @@ def _decode_at(data: bytes, pos: int) -> tuple[Decoded, int]:
         start = pos + 1
         end = start + length
         if end > len(data):
-            raise RLPDecodingError(f"string at offset {pos}: {length} bytes declared, input ends early")
+            raise RLPDecodingError(
+                f"string at offset {pos}: {length} bytes declared, input ends early"
+            )
         if length == 1 and data[start] < 0x80:
             raise RLPDecodingError(
                 f"string at offset {pos}: single byte 0x{data[start]:02x} < 0x80 must be encoded as itself"
@@ -110,7 +114,9 @@ def _decode_at(data: bytes, pos: int) -> tuple[Decoded, int]:
         start = pos + 1 + size
         end = start + length
         if end > len(data):
-            raise RLPDecodingError(f"string at offset {pos}: {length} bytes declared, input ends early")
+            raise RLPDecodingError(
+                f"string at offset {pos}: {length} bytes declared, input ends early"
+            )
         return data[start:end], end
     if first < 0xF8:
         length = first - 0xC0
@@ -139,7 +145,9 @@ def decode(data: bytes | bytearray | memoryview) -> Decoded:
         raise RLPDecodingError("empty input")
     item, end = _decode_at(raw, 0)
     if end != len(raw):
-        raise RLPDecodingError(f"{len(raw) - end} trailing byte(s) after the item (item ends at offset {end})")
+        raise RLPDecodingError(
+            f"{len(raw) - end} trailing byte(s) after the item (item ends at offset {end})"
+        )
     return item
 
 

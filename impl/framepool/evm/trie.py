@@ -61,13 +61,17 @@ def _encode_node(items: Sequence[tuple[bytes, bytes]], lo: int, hi: int, depth: 
     """RLP of the node holding ``items[lo:hi]`` (sorted by nibble key, sharing ``depth`` nibbles)."""
     if hi - lo == 1:
         key, value = items[lo]
-        return rlp.encode_list_of_encoded((rlp.encode(_hex_prefix(key[depth:], leaf=True)), rlp.encode(value)))
+        return rlp.encode_list_of_encoded(
+            (rlp.encode(_hex_prefix(key[depth:], leaf=True)), rlp.encode(value))
+        )
     # Sorted keys: the prefix common to all is the prefix common to the first and the last.
     shared = _common_prefix_length(items[lo][0], items[hi - 1][0], depth)
     if shared:
         child = _encode_node(items, lo, hi, depth + shared)
         path = items[lo][0][depth : depth + shared]
-        return rlp.encode_list_of_encoded((rlp.encode(_hex_prefix(path, leaf=False)), _reference(child)))
+        return rlp.encode_list_of_encoded(
+            (rlp.encode(_hex_prefix(path, leaf=False)), _reference(child))
+        )
     # Branch node.  A key ending exactly here (only possible with keys of unequal length) is the
     # branch's value; being the shortest, it sorts first.
     branch_value = b""
@@ -132,7 +136,9 @@ def state_root(accounts: Mapping[int, tuple[int, int, bytes, bytes]]) -> bytes:
     for address, (nonce, balance, sroot, code_hash) in accounts.items():
         if not 0 <= address < 1 << 160:
             raise ValueError(f"address out of range: {address:#x}")
-        items[keccak256(address.to_bytes(20, "big"))] = account_rlp(nonce, balance, sroot, code_hash)
+        items[keccak256(address.to_bytes(20, "big"))] = account_rlp(
+            nonce, balance, sroot, code_hash
+        )
     return trie_root(items)
 
 
