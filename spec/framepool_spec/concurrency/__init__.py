@@ -1,0 +1,39 @@
+"""Concurrent agreement: real-thread histories and controlled schedules, checked against the model.
+
+* ``programs``: the test programs, the pool interface they drive, the recorder.
+* ``linearizability``: the Wing & Gong / Lowe checker against ``PoolModel``.
+* ``threads``: runs a program on real threads (repeats; race vs logic bug; deadlock by timeout).
+* ``schedules``: a controlled scheduler exploring interleavings at lock operations.
+"""
+
+from framepool_spec.concurrency.linearizability import CheckResult, Outcome, check_history
+from framepool_spec.concurrency.programs import (
+    Acquire,
+    AutoTune,
+    CheckGC,
+    Cleanup,
+    ConcurrentPool,
+    FakeClock,
+    GetOrCreate,
+    PoolFactory,
+    Program,
+    ProgramShape,
+    Release,
+    Resize,
+    Stats,
+    programs,
+)
+from framepool_spec.concurrency.threads import (
+    ConcurrencyFailure,
+    Verdict,
+    check_program,
+    find_failure,
+    run_linearizability,
+)
+
+__all__ = [
+    "Acquire", "AutoTune", "CheckGC", "CheckResult", "Cleanup", "ConcurrencyFailure",
+    "ConcurrentPool", "FakeClock", "GetOrCreate", "Outcome", "PoolFactory", "Program",
+    "ProgramShape", "Release", "Resize", "Stats", "Verdict", "check_history", "check_program",
+    "find_failure", "programs", "run_linearizability",
+]

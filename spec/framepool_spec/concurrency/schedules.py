@@ -1,0 +1,464 @@
+"""Deterministic schedule exploration at the pool's synchronisation points.
+
+The pool under test is built with ``lock_factory=scheduler.lock``: every lock
+it makes is a :class:`CoopLock`. The program's threads are real threads, but
+only one runs at a time: each waits on its own semaphore, and at every *yield
+point* -- before a lock acquisition, after a lock release, and at an explicit
+:func:`switch_point` -- the running thread asks the scheduler who runs next and
+hands over. A thread waiting for a held lock is not runnable; when no thread is
+runnable but some have not finished, that is a deadlock.
+
+Where more than one thread could run, the scheduler makes a *choice*: option 0
+is to keep running the current thread (when it can), the others follow in
+thread order. A switch away from a thread that could have gone on is a
+*preemption*; once ``preemption_bound`` are used, the current thread keeps
+running. A schedule is the list of choices made, written ``"0.1.0.2"``:
+replaying those choices gives the same execution (the program and the pool are
+deterministic: the clock is fake, and only one thread runs at a time).
+:func:`explore` enumerates every schedule within the bound, depth first.
+
+Why these yield points suffice for the real pool: by its lock discipline every
+access to shared state is under a lock, and an ACTIVE frame is touched only by
+its holder. Code between two lock operations then touches only data no other
+thread can touch at that moment, so running it without a switch loses no
+behaviour. Code that breaks the discipline needs a switch *inside* its
+unprotected region to show its bug: :func:`switch_point` marks one (outside a
+controlled run it is ``time.sleep(0)``, a hint to the OS scheduler).
+
+Each schedule's recorded history goes to the linearizability checker, so the
+per-operation results and the final counts must fit some sequential order of
+the reference model, whose invariants must hold.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from framepool_spec.concurrency.linearizability import CheckResult, check_history
+from framepool_spec.concurrency.programs import (
+    FINAL_THREAD,
+    PREFIX_THREAD,
+    Entry,
+    FakeClock,
+    PoolFactory,
+    Program,
+    Recorder,
+    Stats,
+    describe_history,
+    run_op,
+    run_sequential,
+    tokenize,
+)
+
+
+class ScheduleAborted(BaseException):
+    """Unwinds a thread of an abandoned run (deadlock, step limit). Not an Exception: pool code
+    that catches Exception must not swallow it."""
+
+
+class ReplayMismatch(ScheduleAborted):
+    """A replayed schedule asked for a choice that does not exist at that point."""
+
+
+_current = threading.local()
+
+
+def switch_point() -> None:
+    """A place where a thread switch may happen: a yield point under the controlled scheduler,
+    ``time.sleep(0)`` otherwise."""
+    task = getattr(_current, "task", None)
+    if task is not None:
+        task.scheduler.yield_point(task)
+    else:
+        time.sleep(0)
+
+
+class _Task:
+    def __init__(self, scheduler: Scheduler, index: int) -> None:
+        self.scheduler = scheduler
+        self.index = index
+        self.wake = threading.Semaphore(0)
+        self.done = False
+        self.blocked_on: CoopLock | None = None
+        self.started = False
+
+
+class CoopLock:
+    """A lock whose acquire and release are yield points of its scheduler."""
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        self._scheduler = scheduler
+        self.owner: _Task | str | None = None
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        task: _Task | None = getattr(_current, "task", None)
+        if task is None or task.scheduler is not self._scheduler:
+            # The main thread, between controlled phases: nothing else runs.
+            if self.owner is not None:
+                raise RuntimeError("a CoopLock is held outside the controlled run")
+            self.owner = "main"
+            return True
+        sched = self._scheduler
+        sched.yield_point(task)
+        if self.owner is None:
+            self.owner = task
+            return True
+        if not blocking:
+            return False
+        task.blocked_on = self
+        sched.block(task)  # resumes only once this lock is free
+        task.blocked_on = None
+        self.owner = task
+        return True
+
+    def release(self) -> None:
+        if self.owner is None:
+            raise RuntimeError("release of an unlocked CoopLock")
+        self.owner = None
+        task: _Task | None = getattr(_current, "task", None)
+        if task is not None and task.scheduler is self._scheduler and not self._scheduler.aborting:
+            self._scheduler.yield_point(task)
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+class Scheduler:
+    """Runs tasks one at a time, choosing at yield points from ``choices`` (then option 0)."""
+
+    def __init__(
+        self, n: int, choices: Sequence[int] = (), *, preemption_bound: int = 2,
+        max_steps: int = 100_000,
+    ) -> None:
+        self.tasks = [_Task(self, i) for i in range(n)]
+        self._choices = list(choices)
+        self._pos = 0
+        self.trace: list[tuple[int, int]] = []  # (choice, number of options) per choice point
+        self.preemption_bound = preemption_bound
+        self.preemptions = 0
+        self.current: _Task | None = None
+        self.aborting = False
+        self.deadlock = False
+        self.abort_reason = ""
+        self.steps = 0
+        self.max_steps = max_steps
+        self._finished = threading.Event()
+
+    def lock(self) -> CoopLock:
+        return CoopLock(self)
+
+    # ---- choosing --------------------------------------------------------------------
+
+    def _runnable(self, task: _Task) -> bool:
+        return not task.done and (task.blocked_on is None or task.blocked_on.owner is None)
+
+    def _choose(self) -> _Task | None:
+        cur = self.current if self.current is not None and self._runnable(self.current) else None
+        others = [t for t in self.tasks if t is not cur and self._runnable(t)]
+        options = ([cur] if cur is not None else []) + others
+        if not options:
+            return None
+        if cur is not None and self.preemptions >= self.preemption_bound:
+            options = [cur]
+        if len(options) == 1:
+            pick = options[0]
+        else:
+            if self._pos < len(self._choices):
+                c = self._choices[self._pos]
+                if not 0 <= c < len(options):
+                    self.aborting = True
+                    self.abort_reason = (
+                        f"replay mismatch: choice {self._pos} is {c} but only {len(options)} "
+                        "options exist (a different program, pool or bound?)"
+                    )
+                    raise ReplayMismatch(self.abort_reason)
+            else:
+                c = 0
+            self._pos += 1
+            self.trace.append((c, len(options)))
+            pick = options[c]
+        if cur is not None and pick is not cur:
+            self.preemptions += 1
+        return pick
+
+    def _hand_over(self, me: _Task, nxt: _Task) -> None:
+        self.current = nxt
+        nxt.wake.release()
+        me.wake.acquire()
+        if self.aborting:
+            raise ScheduleAborted(self.abort_reason)
+
+    # ---- called by the running task ----------------------------------------------------
+
+    def yield_point(self, me: _Task) -> None:
+        if self.aborting:
+            raise ScheduleAborted(self.abort_reason)
+        self.steps += 1
+        if self.steps > self.max_steps:
+            self._abort(me, f"step limit {self.max_steps} reached (livelock?)")
+        nxt = self._choose()
+        assert nxt is not None  # ``me`` is runnable
+        if nxt is not me:
+            self._hand_over(me, nxt)
+
+    def block(self, me: _Task) -> None:
+        """``me`` waits for a held lock: run somebody else (or detect a deadlock)."""
+        nxt = self._choose()
+        if nxt is None:
+            self.deadlock = True
+            self._abort(me, "deadlock: every live thread waits for a lock")
+        assert nxt is not None
+        if nxt is not me:
+            self._hand_over(me, nxt)
+
+    def _abort(self, me: _Task, reason: str) -> None:
+        self.aborting = True
+        self.abort_reason = reason
+        raise ScheduleAborted(reason)
+
+    def _finish(self, me: _Task) -> None:
+        me.done = True
+        if self.aborting:
+            # Unwind the others one at a time (each raises ScheduleAborted when woken).
+            rest = [t for t in self.tasks if not t.done]
+            if rest:
+                self.current = rest[0]
+                rest[0].wake.release()
+            else:
+                self._finished.set()
+            return
+        nxt = self._choose()
+        if nxt is not None:
+            self.current = nxt
+            nxt.wake.release()
+        elif any(not t.done for t in self.tasks):
+            self.deadlock = True
+            self.aborting = True
+            self.abort_reason = "deadlock: every live thread waits for a lock"
+            rest = [t for t in self.tasks if not t.done]
+            self.current = rest[0]
+            rest[0].wake.release()
+        else:
+            self._finished.set()
+
+    # ---- driving -----------------------------------------------------------------------
+
+    def run(self, bodies: Sequence[object], join_timeout: float = 30.0) -> None:
+        """Run ``bodies`` (callables) as the tasks, one at a time, until all finish or abort."""
+        assert len(bodies) == len(self.tasks)
+
+        def main(task: _Task, body: object) -> None:
+            _current.task = task
+            try:
+                task.wake.acquire()
+                if self.aborting:
+                    raise ScheduleAborted(self.abort_reason)
+                assert callable(body)
+                body()
+            except ScheduleAborted:
+                pass
+            finally:
+                _current.task = None
+                self._finish(task)
+
+        threads = [
+            threading.Thread(target=main, args=(t, b), daemon=True, name=f"sched-{t.index}")
+            for t, b in zip(self.tasks, bodies)
+        ]
+        for th in threads:
+            th.start()
+        try:
+            first = self._choose()
+        except ReplayMismatch:
+            first = self.tasks[0]  # every task unwinds at once: aborting is set
+        if first is None:
+            return
+        self.current = first
+        first.wake.release()
+        if not self._finished.wait(join_timeout):
+            raise RuntimeError("controlled run did not finish: a thread blocked outside the scheduler")
+        for th in threads:
+            th.join(join_timeout)
+
+    @property
+    def schedule_id(self) -> str:
+        return ".".join(str(c) for c, _ in self.trace)
+
+
+def parse_schedule(schedule_id: str) -> list[int]:
+    return [int(x) for x in schedule_id.split(".")] if schedule_id else []
+
+
+# ---- running and exploring ---------------------------------------------------------------
+
+
+@dataclass
+class ScheduleRun:
+    schedule_id: str
+    trace: list[tuple[int, int]]
+    history: list[Entry]
+    deadlock: bool
+    aborted: str
+    crashed: list[str]
+    check: CheckResult | None
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.deadlock or self.aborted or self.crashed) or (
+            self.check is not None and not self.check.ok
+        )
+
+    def summary(self) -> str:
+        if self.deadlock:
+            return "deadlock"
+        if self.aborted:
+            return f"aborted: {self.aborted}"
+        if self.crashed:
+            return "crash: " + "; ".join(self.crashed)
+        assert self.check is not None
+        return f"linearizability {self.check.outcome.value}"
+
+
+def run_schedule(
+    factory: PoolFactory,
+    program: Program,
+    choices: Sequence[int] | str = (),
+    *,
+    preemption_bound: int = 2,
+    check: bool = True,
+    time_budget: float = 10.0,
+) -> ScheduleRun:
+    """Run ``program`` once under the schedule ``choices`` (then option 0 at every later choice)."""
+    if isinstance(choices, str):
+        choices = parse_schedule(choices)
+    sched = Scheduler(len(program.threads), choices, preemption_bound=preemption_bound)
+    clock = FakeClock(0)
+    pool = factory(program.config, clock=clock, lock_factory=sched.lock)
+    recorder = Recorder()
+    clock.now = program.prefix_time
+    run_sequential(pool, program.prefix, PREFIX_THREAD, clock.now, recorder)
+    clock.now = program.concurrent_time
+    crashed: list[str] = []
+
+    def body_of(t: int) -> object:
+        def body() -> None:
+            slots: list[object] = []
+            try:
+                for index, op in enumerate(program.threads[t]):
+                    run_op(pool, op, slots, t, index, program.concurrent_time, recorder)
+            except ScheduleAborted:
+                raise
+            except BaseException as exc:  # noqa: BLE001 -- reported
+                crashed.append(f"thread {t}: {type(exc).__name__}: {exc}")
+        return body
+
+    sched.run([body_of(t) for t in range(len(program.threads))])
+    aborted = sched.abort_reason if sched.aborting and not sched.deadlock else ""
+    result: CheckResult | None = None
+    if not sched.aborting:
+        run_op(pool, Stats(), [], FINAL_THREAD, 0, program.concurrent_time, recorder)
+    history = tokenize(recorder.entries)
+    if check and not sched.aborting and not crashed:
+        result = check_history(program.config, history, time_budget=time_budget)
+    return ScheduleRun(sched.schedule_id, sched.trace, history, sched.deadlock, aborted, crashed,
+                       result)
+
+
+@dataclass
+class Exploration:
+    program: Program
+    preemption_bound: int
+    schedules: int = 0
+    complete: bool = False
+    failures: list[ScheduleRun] = field(default_factory=list)
+    seconds: float = 0.0
+    max_history: int = 0
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failures)
+
+    def report(self) -> str:
+        head = (f"{self.schedules} schedules explored (preemption bound {self.preemption_bound}, "
+                f"{'complete' if self.complete else 'stopped early'}) in {self.seconds:.2f}s")
+        if not self.failures:
+            return "ok: " + head
+        f = self.failures[0]
+        lines = [f"SCHEDULE FAILURE: {f.summary()} under schedule {f.schedule_id!r}; {head}"]
+        if f.check is not None:
+            lines.append(f.check.report())
+        else:
+            lines.append("history:")
+            lines.append(describe_history(f.history))
+        lines.append("replay with:")
+        lines.append("  from framepool_spec.concurrency import *")
+        lines.append("  from framepool_spec.concurrency.schedules import run_schedule")
+        lines.append("  program = " + self.program.source().replace("\n", "\n  "))
+        lines.append(f"  run = run_schedule(<factory>, program, {f.schedule_id!r}, "
+                     f"preemption_bound={self.preemption_bound})")
+        return "\n".join(lines)
+
+
+def explore(
+    factory: PoolFactory,
+    program: Program,
+    *,
+    preemption_bound: int = 2,
+    max_schedules: int | None = None,
+    stop_on_failure: bool = True,
+    time_budget: float = 10.0,
+) -> Exploration:
+    """Every schedule of ``program`` with at most ``preemption_bound`` preemptions, depth first."""
+    started = time.monotonic()
+    result = Exploration(program, preemption_bound)
+    prefix: list[int] = []
+    seen_histories: dict[tuple[object, ...], bool] = {}
+    while True:
+        run = run_schedule(factory, program, prefix, preemption_bound=preemption_bound,
+                           check=False)
+        # Many schedules record the same history; check each distinct one once.
+        key = tuple((e.thread, e.index, e.invoke, e.response, e.kind, repr(e.value), e.arg)
+                    for e in run.history)
+        if not (run.deadlock or run.aborted or run.crashed):
+            if key not in seen_histories:
+                run.check = check_history(program.config, run.history, time_budget=time_budget)
+                seen_histories[key] = run.check.ok
+            elif not seen_histories[key]:
+                run.check = check_history(program.config, run.history, time_budget=time_budget)
+        result.schedules += 1
+        result.max_history = max(result.max_history, len(run.history))
+        if run.failed:
+            result.failures.append(run)
+            if stop_on_failure:
+                break
+        nxt = next_schedule(run.trace)
+        if nxt is None:
+            result.complete = True
+            break
+        prefix = nxt
+        if max_schedules is not None and result.schedules >= max_schedules:
+            break
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def next_schedule(trace: Sequence[tuple[int, int]]) -> list[int] | None:
+    """The depth-first successor of a schedule: bump the last choice that has an untried option."""
+    for i in range(len(trace) - 1, -1, -1):
+        choice, options = trace[i]
+        if choice + 1 < options:
+            return [c for c, _ in itertools.islice(trace, i)] + [choice + 1]
+    return None
