@@ -420,7 +420,7 @@ def check_history(
     node: _Node | None = head.next
     while head.next is not None:
         explored += 1
-        if explored % 256 == 0 and time.monotonic() - started > time_budget:
+        if explored % 64 == 1 and time.monotonic() - started > time_budget:
             return CheckResult(Outcome.UNKNOWN, list(entries), longest, explored,
                                time.monotonic() - started)
         assert node is not None

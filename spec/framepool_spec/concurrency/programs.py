@@ -351,12 +351,14 @@ def programs(
     """A Hypothesis strategy of :class:`Program`."""
     @st.composite
     def small_config(draw: Any) -> PoolConfig:
-        size_classes = draw(st.booleans())
+        # Mostly one class for every type: contention is where races show.
+        size_classes = draw(st.sampled_from([False, False, False, True]))
         initial = []
         maximum = []
         for c in range(5 if size_classes else 1):  # the classes of the types programs use
-            hi = draw(st.integers(0, 4))
-            initial.append(draw(st.integers(0, min(hi, 2))))
+            # Small pools: the boundary between returning a frame and destroying it is busy.
+            hi = draw(st.sampled_from([1, 1, 2, 2, 4, 0]))
+            initial.append(draw(st.sampled_from([0, 1, 1, 2])) % (hi + 1))
             maximum.append(hi)
         return PoolConfig(
             enable_pooling=True,
@@ -370,13 +372,14 @@ def programs(
             gc_pressure_threshold=draw(st.sampled_from([0.1, 0.7])),
         )
 
-    def op_list(draw: Any, config: PoolConfig, length: int) -> tuple[Op, ...]:
+    def op_list(
+        draw: Any, config: PoolConfig, length: int, kinds: list[str], types: list[FrameType]
+    ) -> tuple[Op, ...]:
         ops: list[Op] = []
         held: list[int] = []
         pooled = [c for c in range(MAX_FRAME_SIZES) if config.has_pool(c)]
         # Resize the classes the frames use, where there are some: contention finds races.
-        used = sorted({config.size_class(t) for t in _TYPES} & set(pooled)) or pooled
-        kinds = list(shape.ops)
+        used = sorted({config.size_class(t) for t in types} & set(pooled)) or pooled
         for index in range(length):
             kind = draw(st.sampled_from(kinds))
             if kind == "release" and not held:
@@ -387,10 +390,10 @@ def programs(
                 kind = "statistics"
             op: Op
             if kind == "acquire":
-                op = Acquire(draw(st.sampled_from(_TYPES)))
+                op = Acquire(draw(st.sampled_from(types)))
                 held.append(index)
             elif kind == "get_or_create":
-                op = GetOrCreate(draw(st.sampled_from(_TYPES)), draw(st.sampled_from(held)))
+                op = GetOrCreate(draw(st.sampled_from(types)), draw(st.sampled_from(held)))
                 held.append(index)
             elif kind == "release":
                 slot = draw(st.sampled_from(held))
@@ -415,9 +418,21 @@ def programs(
     @st.composite
     def program(draw: Any) -> Program:
         config = draw(config_strategy)
-        prefix = op_list(draw, config, draw(st.integers(0, shape.max_prefix)))
+        # Swarm testing: each program uses only some operation kinds and frame types, so
+        # that some programs hammer a single path (say, acquire/release on one class).
+        kinds = sorted(draw(st.sets(st.sampled_from(shape.ops), min_size=1))) + ["acquire"]
+        types = sorted(draw(st.sets(st.sampled_from(_TYPES), min_size=1)))
+        prefix = op_list(draw, config, draw(st.integers(0, shape.max_prefix)), kinds, types)
         n = draw(st.integers(shape.min_threads, shape.max_threads))
-        threads = tuple(op_list(draw, config, draw(st.integers(1, shape.max_ops))) for _ in range(n))
+        if draw(st.booleans()):
+            # Every thread runs the same list: they reach the same windows at the same time.
+            same = op_list(draw, config, draw(st.integers(1, shape.max_ops)), kinds, types)
+            threads = (same,) * n
+        else:
+            threads = tuple(
+                op_list(draw, config, draw(st.integers(1, shape.max_ops)), kinds, types)
+                for _ in range(n)
+            )
         prefix_time = draw(st.sampled_from(_TIME_STEPS))
         concurrent_time = prefix_time + draw(st.sampled_from(_TIME_STEPS))
         return Program(config, prefix, threads, prefix_time, concurrent_time)

@@ -23,7 +23,7 @@ its holder. Code between two lock operations then touches only data no other
 thread can touch at that moment, so running it without a switch loses no
 behaviour. Code that breaks the discipline needs a switch *inside* its
 unprotected region to show its bug: :func:`switch_point` marks one (outside a
-controlled run it is ``time.sleep(0)``, a hint to the OS scheduler).
+controlled run it naps briefly, so that real threads run into the window).
 
 Each schedule's recorded history goes to the linearizability checker, so the
 per-operation results and the final counts must fit some sequential order of
@@ -45,6 +45,7 @@ from framepool_spec.concurrency.programs import (
     PREFIX_THREAD,
     Entry,
     FakeClock,
+    Op,
     PoolFactory,
     Program,
     Recorder,
@@ -68,14 +69,18 @@ class ReplayMismatch(ScheduleAborted):
 _current = threading.local()
 
 
+SWITCH_NAP = 50e-6
+"""How long :func:`switch_point` naps outside a controlled run (seconds)."""
+
+
 def switch_point() -> None:
-    """A place where a thread switch may happen: a yield point under the controlled scheduler,
-    ``time.sleep(0)`` otherwise."""
+    """A place where a thread switch may happen: a yield point under the controlled scheduler;
+    outside one, a short nap (``SWITCH_NAP``) that lets other threads run into the window."""
     task = getattr(_current, "task", None)
     if task is not None:
         task.scheduler.yield_point(task)
     else:
-        time.sleep(0)
+        time.sleep(SWITCH_NAP)
 
 
 class _Task:
@@ -462,3 +467,78 @@ def next_schedule(trace: Sequence[tuple[int, int]]) -> list[int] | None:
         if choice + 1 < options:
             return [c for c, _ in itertools.islice(trace, i)] + [choice + 1]
     return None
+
+
+# ---- a fixed suite of small programs --------------------------------------------------------
+
+
+def standard_programs() -> list[Program]:
+    """Small programs that put two threads on each contended path of a pool manager.
+
+    Explored exhaustively for every pool (``run_conformance(threads=...)`` too): two
+    releases racing for the last idle slot, an acquisition against a statistics
+    snapshot, auto-tuning against a resize, two manager-wide operations taking all
+    locks, and a mixed program with hierarchy, shrinking and pressure checks.
+    """
+    from framepool_spec.concurrency.programs import (
+        Acquire,
+        AutoTune,
+        CheckGC,
+        Cleanup,
+        GetOrCreate,
+        Release,
+        Resize,
+    )
+    from framepool_spec.config import FrameType, PoolConfig
+
+    one_class = PoolConfig(
+        enable_size_classes=False, enable_auto_tuning=False, initial_pool_sizes=(1,),
+        max_pool_sizes=(1,),
+    )
+    tuning = PoolConfig(
+        enable_size_classes=False, enable_auto_tuning=True, initial_pool_sizes=(0,),
+        max_pool_sizes=(4,),
+    )
+    classes = PoolConfig(
+        enable_size_classes=True, enable_auto_tuning=True, enable_gc_integration=True,
+        initial_pool_sizes=(1, 1), max_pool_sizes=(2, 2), gc_pressure_threshold=0.1,
+    )
+    r, c = FrameType.REGULAR, FrameType.CALL
+    return [
+        Program(one_class, (), ((Acquire(r), Release(0)), (Acquire(r), Release(0)))),
+        Program(one_class, (), ((Acquire(r),), (Stats(),))),
+        Program(tuning, (Acquire(r),), ((AutoTune(),), (Resize(0, 4), Resize(0, 1)))),
+        Program(tuning, (Acquire(r),), ((AutoTune(),), (Cleanup(),))),
+        Program(
+            classes, (Acquire(c),),
+            ((Acquire(c), GetOrCreate(r, 0), Release(1), Release(0)),
+             (Acquire(r), Resize(1, 0), CheckGC())),
+            0, 1,
+        ),
+    ]
+
+
+def repeat_ops(ops: Sequence[Op], times: int) -> tuple[Op, ...]:
+    """``ops`` run ``times`` times in a row (slots renumbered so each round uses its own frames)."""
+    from framepool_spec.concurrency.programs import GetOrCreate, Release
+
+    out: list[Op] = []
+    for _ in range(times):
+        base = len(out)
+        for op in ops:
+            if isinstance(op, Release):
+                op = Release(op.slot + base)
+            elif isinstance(op, GetOrCreate) and op.parent is not None:
+                op = GetOrCreate(op.frame_type, op.parent + base)
+            out.append(op)
+    return tuple(out)
+
+
+def contention_programs(times: int = 6) -> list[Program]:
+    """The standard programs with every thread's list repeated: more chances per real-thread run
+    for the threads to meet in the same window (for :mod:`threads`; the explorer needs no more)."""
+    out = []
+    for p in standard_programs():
+        threads = tuple(repeat_ops(ops, times) for ops in p.threads)
+        out.append(Program(p.config, p.prefix, threads, p.prefix_time, p.concurrent_time))
+    return out

@@ -230,12 +230,29 @@ def run_linearizability(
     repeats: int = 5,
     time_budget: float = 10.0,
     join_timeout: float = 10.0,
+    explicit: Sequence[Program] | None = None,
 ) -> None:
-    """Hypothesis-driven check: draws programs from ``strategy`` under ``settings``."""
+    """Hypothesis-driven check: draws programs from ``strategy`` under ``settings``.
+
+    ``explicit`` programs run first (default: :func:`default_explicit`, the contention
+    programs: random programs rarely line two threads up on one narrow window).
+    """
     prop = linearizability_property(
         factory, repeats=repeats, time_budget=time_budget, join_timeout=join_timeout
     )
-    settings(hypothesis.given(strategy)(prop))()
+    settings(_with_examples(hypothesis.given(strategy)(prop), explicit))()
+
+
+def default_explicit() -> list[Program]:
+    from framepool_spec.concurrency.schedules import contention_programs
+
+    return contention_programs()
+
+
+def _with_examples(test: Callable[[], None], explicit: Sequence[Program] | None) -> Callable[[], None]:
+    for program in reversed(default_explicit() if explicit is None else explicit):
+        test = hypothesis.example(program)(test)
+    return test
 
 
 def find_failure(
@@ -245,6 +262,7 @@ def find_failure(
     *,
     repeats: int = 5,
     join_timeout: float = 10.0,
+    explicit: Sequence[Program] | None = None,
 ) -> tuple[Verdict | None, int]:
     """The first failing program Hypothesis draws (no shrinking), and how many programs ran."""
     found: list[Verdict] = []
@@ -263,7 +281,7 @@ def find_failure(
         ran[0] += 1
         prop(program)
 
-    settings(hypothesis.given(strategy)(body))()
+    settings(_with_examples(hypothesis.given(strategy)(body), explicit))()
     return (found[0] if found else None), ran[0]
 
 
