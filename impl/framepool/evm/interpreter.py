@@ -1,0 +1,242 @@
+"""The interpreter loop and message-call machinery, running every frame on a pooled frame.
+
+Frame-stack arrangement (no Python recursion per EVM call)
+----------------------------------------------------------
+``execute(env, root)`` drives *all* frames of a transaction from one Python stack frame:
+
+* ``_run(c)`` executes opcodes of context ``c`` until it halts (STOP/RETURN/REVERT/
+  SELFDESTRUCT, or an exceptional halt) or until a CALL*/CREATE* opcode prepares a child
+  context in ``c.child`` and raises ``Suspend`` (after saving ``c.pc``).
+* On ``Suspend`` the loop acquires a pooled frame for the child
+  (``manager.get_or_create(type, parent_frame)``), applies the message's entry effects (nonce
+  for creations, value transfer) and continues the loop *in the child*.
+* When a frame ends, ``_finish`` commits or reverts its journal slice, deposits code for
+  creations, and releases its pooled frame; ``_resume`` hands the result to the parent (gas
+  back, return data, output copied to memory, success flag pushed) and the loop continues in
+  the parent at its saved pc.
+
+So depth 1024 only needs 1025 ``Ctx`` objects and pooled frames, never 1024 nested Python
+calls, and ``sys.setrecursionlimit`` is never touched.  A ``try/finally`` around the loop
+releases every frame still held if a Python exception escapes (children first).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from framepool_spec import FrameType
+
+from framepool.evm.context import (
+    STATUS_ERROR,
+    STATUS_SUCCESS,
+    Ctx,
+    Env,
+    ExceptionalHalt,
+    Halt,
+    Suspend,
+)
+from framepool.evm.hashing import keccak256
+from framepool.evm.opcodes import MAX_CODE_SIZE, STATIC_GAS, TABLE
+
+__all__ = ["execute", "jump_analysis", "PRECOMPILES", "run_precompile"]
+
+G_CODE_DEPOSIT = 200
+_FRAME_TYPES = tuple(FrameType)
+_PRECOMPILE = FrameType.PRECOMPILE
+
+
+def _load_precompiles() -> tuple[frozenset[int], Any]:
+    from framepool.evm import precompiles
+
+    return frozenset(precompiles.PRECOMPILE_ADDRESSES), precompiles.run_precompile
+
+
+try:
+    PRECOMPILES, run_precompile = _load_precompiles()
+except ImportError:  # pragma: no cover - colleague's module not there yet
+    PRECOMPILES = frozenset(range(1, 11))
+
+    def run_precompile(address: int, data: bytes, gas: int) -> tuple[bool, int, bytes]:
+        raise NotImplementedError("framepool.evm.precompiles is not available")
+
+
+# --------------------------------------------------------------------------- jump analysis
+
+_JUMP_CACHE: dict[bytes, tuple[bytes, frozenset[int]]] = {}
+_JUMP_CACHE_MAX = 8192
+_PAD = bytes(33)
+
+
+def jump_analysis(code: bytes, code_hash: bytes | None = None) -> tuple[bytes, frozenset[int]]:
+    """``(code padded with 33 zero bytes, valid JUMPDEST offsets)``, cached per code hash.
+
+    The padding lets PUSH read a truncated immediate as zeros and makes running off the end
+    of the code execute STOP, without bounds checks in the hot loop.
+    """
+    key = code_hash if code_hash is not None else keccak256(code)
+    hit = _JUMP_CACHE.get(key)
+    if hit is not None:
+        return hit
+    dests: list[int] = []
+    i = 0
+    n = len(code)
+    # Skip quickly to the next byte that is a JUMPDEST or a PUSH; everything else is 1 byte.
+    while i < n:
+        op = code[i]
+        if op == 0x5B:
+            dests.append(i)
+        elif 0x60 <= op <= 0x7F:
+            i += op - 0x5F
+        i += 1
+    result = (code + _PAD, frozenset(dests))
+    if len(_JUMP_CACHE) >= _JUMP_CACHE_MAX:
+        _JUMP_CACHE.clear()
+    _JUMP_CACHE[key] = result
+    return result
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def _run(c: Ctx) -> bool:
+    """Run ``c`` from ``c.pc``. Returns True when suspended for a child, False when halted."""
+    code = c.code
+    table = TABLE
+    static_gas = STATIC_GAS
+    pc = c.pc
+    try:
+        while True:
+            op = code[pc]
+            g = c.gas - static_gas[op]
+            if g < 0:
+                c.status = STATUS_ERROR
+                return False
+            c.gas = g
+            pc = table[op](c, pc + 1)
+    except Halt:
+        return False
+    except Suspend:
+        return True
+    except (ExceptionalHalt, IndexError):
+        # IndexError = stack underflow (see opcodes.py).
+        c.status = STATUS_ERROR
+        return False
+
+
+def _enter(env: Env, c: Ctx, parent_frame: Any) -> bool:
+    """Acquire ``c``'s pooled frame and apply the message's entry effects.
+
+    Returns True if code must run, False if the frame already finished (precompile, empty code).
+    """
+    is_pre = c.code_address in PRECOMPILES and not c.is_create
+    ftype = _PRECOMPILE if is_pre and parent_frame is not None else _FRAME_TYPES[c.frame_type]
+    frame = env.manager.get_or_create(ftype, parent_frame)
+    c.frame = frame
+    frame.contract = c
+    frame.gas = c.gas
+    c.stack = frame.stack
+    c.memory = frame.memory
+    st = env.state
+    c.snapshot = len(st.journal)
+    if c.is_create:
+        st.mark_created(c.address)
+        st.increment_nonce(c.address)
+    if c.transfer and c.value:
+        st.transfer(c.caller, c.address, c.value)
+    if is_pre:
+        ok, used, out = run_precompile(c.code_address, c.calldata, c.gas)
+        if ok:
+            c.gas -= used
+            c.output = out
+            c.status = STATUS_SUCCESS
+        else:
+            c.status = STATUS_ERROR
+        return False
+    if not c.raw_code:
+        c.status = STATUS_SUCCESS
+        c.output = b""
+        return False
+    c.code, c.jumpdests = jump_analysis(c.raw_code, c.code_hash)
+    return True
+
+
+def _finish(env: Env, c: Ctx) -> None:
+    """Commit or revert ``c``'s changes, deposit created code, release its frame."""
+    st = env.state
+    status = c.status
+    if status == STATUS_SUCCESS and c.is_create:
+        code = c.output
+        cost = G_CODE_DEPOSIT * len(code)
+        if (code and code[0] == 0xEF) or cost > c.gas or len(code) > MAX_CODE_SIZE:
+            # EIP-3541 prefix, code-deposit gas, EIP-170 size: all exceptional halts.
+            status = c.status = STATUS_ERROR
+        else:
+            c.gas -= cost
+            st.set_code(c.address, code)
+    if status == STATUS_ERROR:
+        c.gas = 0
+        c.output = b""
+    if status != STATUS_SUCCESS:
+        st.revert(c.snapshot)
+    frame = c.frame
+    c.frame = None
+    frame.gas = c.gas
+    frame.return_data = c.output
+    frame.contract = None
+    env.manager.release(frame)
+
+
+def _resume(parent: Ctx, child: Ctx) -> None:
+    """Hand a finished child's result to its parent."""
+    parent.gas += child.gas
+    ok = child.status == STATUS_SUCCESS
+    if child.is_create:
+        if ok:
+            parent.stack.append(child.address)
+            parent.return_data = b""
+        else:
+            parent.stack.append(0)
+            parent.return_data = child.output
+        return
+    out = child.output
+    parent.return_data = out
+    parent.stack.append(1 if ok else 0)
+    if out and child.ret_size:
+        n = child.ret_size if child.ret_size < len(out) else len(out)
+        off = child.ret_off
+        parent.memory[off : off + n] = out[:n]
+
+
+def execute(env: Env, root: Ctx) -> Ctx:
+    """Run ``root`` and every frame it spawns; returns ``root`` with status, gas and output set."""
+    manager = env.manager
+    c = root
+    try:
+        runnable = _enter(env, c, None)
+        while True:
+            if runnable and _run(c):
+                child = c.child
+                assert child is not None
+                c.child = None
+                c.frame.gas = c.gas
+                c = child  # before _enter, so the finally below sees a half-entered child
+                runnable = _enter(env, c, child.parent.frame if child.parent else None)
+                continue
+            _finish(env, c)
+            parent = c.parent
+            if parent is None:
+                return c
+            _resume(parent, c)
+            c = parent
+            runnable = True
+    finally:
+        # Normally every frame is released already; after an escaping Python exception this
+        # gives back whatever is still held, innermost first.
+        x: Ctx | None = c
+        while x is not None:
+            if x.frame is not None:
+                frame = x.frame
+                x.frame = None
+                frame.contract = None
+                manager.release(frame)
+            x = x.parent

@@ -1,0 +1,320 @@
+"""Transactions at Cancun: validation, intrinsic gas, fees, execution of the outermost frame.
+
+Sender: derived from the fixture's ``secretKey`` (coincurve computes the public key; the
+address is keccak(pubkey)[12:]) -- the fixtures sign every transaction with that key, so this
+is the same address signature recovery over ``txbytes`` would give, at a fraction of the cost.
+``sender_from_txbytes`` does the full recovery and is used by the tests as a cross-check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from framepool_spec import FrameType
+
+from framepool.evm.context import STATUS_SUCCESS, Ctx, Env
+from framepool.evm.hashing import keccak256
+from framepool.evm.interpreter import PRECOMPILES, execute
+from framepool.evm.opcodes import MAX_INITCODE_SIZE, create_address
+from framepool.evm.state import State
+
+__all__ = [
+    "Transaction",
+    "TxResult",
+    "InvalidTransaction",
+    "process_transaction",
+    "intrinsic_gas",
+    "blob_gas_price",
+    "sender_from_secret",
+    "sender_from_txbytes",
+]
+
+TX_BASE = 21000
+TX_DATA_ZERO = 4
+TX_DATA_NONZERO = 16
+TX_CREATE = 32000
+TX_ACCESS_ADDRESS = 2400
+TX_ACCESS_KEY = 1900
+GAS_PER_BLOB = 2**17
+MAX_BLOB_GAS_PER_BLOCK = 786432
+MIN_BLOB_GASPRICE = 1
+BLOB_BASE_FEE_UPDATE_FRACTION = 3338477
+VERSIONED_HASH_VERSION_KZG = 0x01
+CHAIN_ID = 1
+
+
+class InvalidTransaction(Exception):
+    """The transaction cannot be included; ``reason`` names the rule (e.g. NONCE_MISMATCH)."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """A decoded transaction. ``tx_type``: 0 legacy, 1 EIP-2930, 2 EIP-1559, 3 EIP-4844."""
+
+    tx_type: int
+    sender: int
+    nonce: int
+    gas_limit: int
+    to: int | None
+    value: int
+    data: bytes
+    gas_price: int = 0
+    max_fee_per_gas: int = 0
+    max_priority_fee_per_gas: int = 0
+    access_list: Sequence[tuple[int, Sequence[int]]] = ()
+    max_fee_per_blob_gas: int = 0
+    blob_versioned_hashes: Sequence[bytes] = ()
+
+
+@dataclass
+class TxResult:
+    """Outcome of ``process_transaction``: ``error`` is set iff the transaction was invalid."""
+
+    error: str | None = None
+    success: bool = False
+    gas_used: int = 0
+    output: bytes = b""
+    logs: list[tuple[int, tuple[int, ...], bytes]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BlockContext:
+    """What the VM needs of the block (fixture ``env``)."""
+
+    coinbase: int
+    number: int
+    timestamp: int
+    gas_limit: int
+    prev_randao: int
+    base_fee: int
+    excess_blob_gas: int
+
+
+def fake_exponential(factor: int, numerator: int, denominator: int) -> int:
+    """EIP-4844's integer approximation of factor * e ** (numerator / denominator)."""
+    i = 1
+    output = 0
+    acc = factor * denominator
+    while acc > 0:
+        output += acc
+        acc = (acc * numerator) // (denominator * i)
+        i += 1
+    return output // denominator
+
+
+def blob_gas_price(excess_blob_gas: int) -> int:
+    return fake_exponential(MIN_BLOB_GASPRICE, excess_blob_gas, BLOB_BASE_FEE_UPDATE_FRACTION)
+
+
+def intrinsic_gas(tx: Transaction) -> int:
+    """21000 + calldata + creation (EIP-3860 initcode words) + access list (EIP-2930)."""
+    zeros = tx.data.count(0)
+    cost = TX_BASE + TX_DATA_ZERO * zeros + TX_DATA_NONZERO * (len(tx.data) - zeros)
+    if tx.to is None:
+        cost += TX_CREATE + 2 * ((len(tx.data) + 31) // 32)
+    for _address, keys in tx.access_list:
+        cost += TX_ACCESS_ADDRESS + TX_ACCESS_KEY * len(keys)
+    return cost
+
+
+@lru_cache(maxsize=256)
+def sender_from_secret(secret_key: bytes) -> int:
+    """The address controlled by ``secret_key`` (32 bytes)."""
+    from coincurve import PrivateKey
+
+    if len(secret_key) != 32:
+        raise ValueError(f"secret key must be 32 bytes, got {len(secret_key)}")
+    pub = PrivateKey(secret_key).public_key.format(compressed=False)[1:]
+    return int.from_bytes(keccak256(pub)[12:], "big")
+
+
+def sender_from_txbytes(txbytes: bytes) -> int:
+    """Recover the sender of a signed transaction (legacy with EIP-155, or typed 1/2/3)."""
+    from coincurve import PublicKey
+
+    from framepool.evm import rlp
+
+    if not txbytes:
+        raise ValueError("empty transaction bytes")
+    if txbytes[0] >= 0xC0:
+        fields = rlp.decode(txbytes)
+        if not isinstance(fields, list) or len(fields) != 9:
+            raise ValueError("legacy transaction must be a 9-item RLP list")
+        v = rlp.decode_uint(fields[6])
+        if v in (27, 28):
+            unsigned: Any = fields[:6]
+            recid = v - 27
+        else:
+            chain_id = (v - 35) // 2
+            recid = v - 35 - 2 * chain_id
+            unsigned = fields[:6] + [chain_id, 0, 0]
+        preimage = rlp.encode(unsigned)
+        r, s = fields[7], fields[8]
+    else:
+        fields = rlp.decode(txbytes[1:])
+        if not isinstance(fields, list) or len(fields) < 4:
+            raise ValueError("typed transaction payload must be an RLP list")
+        recid = rlp.decode_uint(fields[-3])
+        r, s = fields[-2], fields[-1]
+        preimage = txbytes[:1] + rlp.encode(fields[:-3])
+    assert isinstance(r, bytes) and isinstance(s, bytes)
+    sig = r.rjust(32, b"\0") + s.rjust(32, b"\0") + bytes([recid])
+    pub = PublicKey.from_signature_and_message(sig, keccak256(preimage), hasher=None)
+    return int.from_bytes(keccak256(pub.format(compressed=False)[1:])[12:], "big")
+
+
+def _validate(state: State, block: BlockContext, tx: Transaction) -> tuple[int, int, int]:
+    """Raise InvalidTransaction, or return (intrinsic gas, effective gas price, blob fee)."""
+    intrinsic = intrinsic_gas(tx)
+    if intrinsic > tx.gas_limit:
+        raise InvalidTransaction("INTRINSIC_GAS_TOO_LOW", f"{intrinsic} > {tx.gas_limit}")
+    if tx.nonce >= 2**64 - 1:
+        raise InvalidTransaction("NONCE_IS_MAX")
+    if tx.to is None and len(tx.data) > MAX_INITCODE_SIZE:
+        raise InvalidTransaction("INITCODE_SIZE_EXCEEDED", f"{len(tx.data)} bytes")
+    if tx.gas_limit > block.gas_limit:
+        raise InvalidTransaction("GAS_ALLOWANCE_EXCEEDED", f"{tx.gas_limit} > {block.gas_limit}")
+    blob_gas = GAS_PER_BLOB * len(tx.blob_versioned_hashes) if tx.tx_type == 3 else 0
+    if blob_gas > MAX_BLOB_GAS_PER_BLOCK:
+        raise InvalidTransaction("TYPE_3_TX_MAX_BLOB_GAS_ALLOWANCE_EXCEEDED")
+    if tx.tx_type >= 2:
+        if tx.max_fee_per_gas < tx.max_priority_fee_per_gas:
+            raise InvalidTransaction("PRIORITY_GREATER_THAN_MAX_FEE_PER_GAS")
+        if tx.max_fee_per_gas < block.base_fee:
+            raise InvalidTransaction("INSUFFICIENT_MAX_FEE_PER_GAS")
+        priority = min(tx.max_priority_fee_per_gas, tx.max_fee_per_gas - block.base_fee)
+        price = priority + block.base_fee
+        max_fee = tx.gas_limit * tx.max_fee_per_gas
+    else:
+        if tx.gas_price < block.base_fee:
+            raise InvalidTransaction("INSUFFICIENT_MAX_FEE_PER_GAS")
+        price = tx.gas_price
+        max_fee = tx.gas_limit * tx.gas_price
+    blob_fee = 0
+    if tx.tx_type == 3:
+        if tx.to is None:
+            raise InvalidTransaction("TYPE_3_TX_CONTRACT_CREATION")
+        if not tx.blob_versioned_hashes:
+            raise InvalidTransaction("TYPE_3_TX_ZERO_BLOBS")
+        for h in tx.blob_versioned_hashes:
+            if h[:1] != bytes([VERSIONED_HASH_VERSION_KZG]):
+                raise InvalidTransaction("TYPE_3_TX_INVALID_BLOB_VERSIONED_HASH")
+        price_per_blob_gas = blob_gas_price(block.excess_blob_gas)
+        if tx.max_fee_per_blob_gas < price_per_blob_gas:
+            raise InvalidTransaction("INSUFFICIENT_MAX_FEE_PER_BLOB_GAS")
+        max_fee += blob_gas * tx.max_fee_per_blob_gas
+        blob_fee = blob_gas * price_per_blob_gas
+    sender = state.accounts.get(tx.sender)
+    nonce = sender.nonce if sender is not None else 0
+    if nonce > tx.nonce:
+        raise InvalidTransaction("NONCE_MISMATCH_TOO_LOW", f"account {nonce}, tx {tx.nonce}")
+    if nonce < tx.nonce:
+        raise InvalidTransaction("NONCE_MISMATCH_TOO_HIGH", f"account {nonce}, tx {tx.nonce}")
+    balance = sender.balance if sender is not None else 0
+    if balance < max_fee + tx.value:
+        raise InvalidTransaction("INSUFFICIENT_ACCOUNT_FUNDS")
+    if sender is not None and sender.code:
+        raise InvalidTransaction("SENDER_NOT_EOA")
+    return intrinsic, price, blob_fee
+
+
+def process_transaction(state: State, block: BlockContext, tx: Transaction, manager: Any) -> TxResult:
+    """Apply ``tx`` to ``state``. An invalid transaction changes nothing and sets ``error``."""
+    try:
+        intrinsic, price, blob_fee = _validate(state, block, tx)
+    except InvalidTransaction as exc:
+        return TxResult(error=exc.reason)
+
+    state.begin_transaction()
+    sender = tx.sender
+    sender_nonce = state.accounts[sender].nonce
+    state.increment_nonce(sender)
+    state.set_balance(sender, state.accounts[sender].balance - tx.gas_limit * price - blob_fee)
+
+    # EIP-2929/2930/3651: precompiles, coinbase, the access list, sender and target start warm.
+    warm = state.warm_addrs
+    warm.update(PRECOMPILES)
+    warm.add(block.coinbase)
+    warm.add(sender)
+    for address, keys in tx.access_list:
+        warm.add(address)
+        for key in keys:
+            state.warm_slots.add((address, key))
+
+    env = Env(
+        state,
+        coinbase=block.coinbase,
+        number=block.number,
+        timestamp=block.timestamp,
+        gas_limit=block.gas_limit,
+        prev_randao=block.prev_randao,
+        base_fee=block.base_fee,
+        chain_id=CHAIN_ID,
+        blob_base_fee=blob_gas_price(block.excess_blob_gas),
+        origin=sender,
+        gas_price=price,
+        blob_hashes=tuple(int.from_bytes(h, "big") for h in tx.blob_versioned_hashes),
+        manager=manager,
+    )
+    gas = tx.gas_limit - intrinsic
+    if tx.to is None:
+        target = create_address(sender, sender_nonce)
+        code, calldata, code_hash = tx.data, b"", None
+    else:
+        target = tx.to
+        acct = state.accounts.get(target)
+        code = acct.code if acct is not None else b""
+        code_hash = acct.code_hash if acct is not None else None
+        calldata = tx.data
+    warm.add(target)
+    # The journal so far holds only the nonce/fee records; start the message with it empty so a
+    # failed outermost frame can never undo the fee payment.
+    state.journal.clear()
+
+    gas_left = 0
+    success = False
+    output = b""
+    if tx.to is None and state.has_code_or_nonce_or_storage(target):
+        pass  # EIP-684/7610 address collision: the transaction fails and consumes all gas
+    else:
+        # The outermost frame is FrameType.REGULAR, for a create transaction too.
+        root = Ctx(
+            env,
+            caller=sender,
+            address=target,
+            code_address=target,
+            value=tx.value,
+            calldata=calldata,
+            code=code,
+            code_hash=code_hash,
+            gas=gas,
+            depth=0,
+            is_static=False,
+            is_create=tx.to is None,
+            transfer=True,
+            frame_type=int(FrameType.REGULAR),
+            parent=None,
+        )
+        execute(env, root)
+        gas_left = root.gas
+        success = root.status == STATUS_SUCCESS
+        output = root.output
+
+    used = tx.gas_limit - gas_left
+    refund = min(used // 5, state.refund) if success else 0
+    used -= refund
+    state.add_balance(sender, (tx.gas_limit - used) * price)
+    state.add_balance(block.coinbase, used * (price - block.base_fee))
+    if success:
+        for address in list(state.to_delete):
+            state.destroy(address)
+    logs = list(state.logs) if success else []
+    state.journal.clear()
+    return TxResult(error=None, success=success, gas_used=used, output=output, logs=logs)
