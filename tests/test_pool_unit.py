@@ -1,0 +1,346 @@
+"""Unit tests of FramePoolManager's parts: disabled pools, the tracker, the GC trigger,
+reuse scores, release_tree on deep trees, the pooling rules, and the summary."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from framepool import (
+    AllocationEvent,
+    AllocationPattern,
+    AllocationTracker,
+    EventType,
+    FramePoolManager,
+    FrameType,
+    GarbageCollectionTrigger,
+    PooledFrame,
+)
+from framepool_spec.config import (
+    CLEANUP_MAX_USES,
+    FORCE_GC_PRESSURE,
+    GC_INTERVAL_MS,
+    MAX_FRAME_AGE_MS,
+    MAX_IDLE_MS,
+    MAX_POOLED_MEMORY_BYTES,
+    PoolConfig,
+)
+from framepool_spec.statistics import conservation_violations
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0
+
+    def __call__(self) -> int:
+        return self.now
+
+
+def one_class(size: int = 2, maximum: int = 4, **fields: object) -> PoolConfig:
+    return PoolConfig(
+        enable_auto_tuning=False,
+        initial_pool_sizes=(size,),
+        max_pool_sizes=(maximum,),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+# ---- disabled config -------------------------------------------------------------------
+
+
+def test_disabled_config_misses_and_overflows_everything() -> None:
+    pool = FramePoolManager(PoolConfig.disabled(), clock=Clock())
+    assert pool.counts().frames_available == 0
+    frames = [pool.acquire(t) for t in FrameType for _ in range(3)]
+    assert len({id(f) for f in frames}) == len(frames)
+    assert all(pool.release(f) is False for f in frames)
+    again = pool.acquire(FrameType.CALL)
+    assert all(again is not f for f in frames)  # nothing was kept
+    pool.release(again)
+    counts = pool.counts()
+    assert counts.hits == 0 and counts.misses == counts.acquisitions == 3 * len(FrameType) + 1
+    assert sum(c.overflows for c in counts.classes) == counts.acquisitions
+    assert sum(c.returns for c in counts.classes) == 0
+    assert counts.frames_alive == counts.frames_active == 0
+    assert conservation_violations(counts) == []
+    assert all(t.pool_allocations == 0 and t.pool_deallocations == 0 for t in counts.by_type)
+
+
+# ---- pooling rules -----------------------------------------------------------------------
+
+
+def test_memory_rule_is_inclusive_at_one_mib() -> None:
+    pool = FramePoolManager(one_class(), clock=Clock())
+    ok, big = pool.acquire(FrameType.REGULAR), pool.acquire(FrameType.REGULAR)
+    ok.memory.extend(bytes(MAX_POOLED_MEMORY_BYTES))
+    big.memory.extend(bytes(MAX_POOLED_MEMORY_BYTES + 1))
+    assert pool.release(ok) is True and len(ok.memory) == 0  # reset on the way back
+    assert pool.release(big) is False and big.state == "destroyed"
+
+
+def test_age_rule() -> None:
+    clock = Clock()
+    pool = FramePoolManager(one_class(), clock=clock)
+    young, old = pool.acquire(FrameType.REGULAR), pool.acquire(FrameType.REGULAR)
+    clock.now = MAX_FRAME_AGE_MS - 1
+    assert pool.release(young) is True
+    clock.now = MAX_FRAME_AGE_MS
+    assert pool.release(old) is False
+
+
+def test_full_pool_overflows() -> None:
+    pool = FramePoolManager(one_class(size=1, maximum=1), clock=Clock())
+    a, b = pool.acquire(FrameType.REGULAR), pool.acquire(FrameType.REGULAR)
+    assert pool.release(a) is True
+    assert pool.release(b) is False
+    c = pool.counts().classes[0]
+    assert (c.returns, c.overflows, c.available) == (1, 1, 1)
+
+
+def test_cleanup_rule() -> None:
+    clock = Clock()
+    pool = FramePoolManager(one_class(size=2, maximum=2), clock=clock)
+    busy, idle = pool.acquire(FrameType.REGULAR), pool.acquire(FrameType.REGULAR)
+    pool.release(idle)
+    for _ in range(CLEANUP_MAX_USES - 1):  # busy is handed out CLEANUP_MAX_USES times in all
+        pool.release(busy)
+        assert pool.acquire(FrameType.REGULAR) is busy
+    pool.release(busy)
+    assert busy.usage_count == CLEANUP_MAX_USES and idle.usage_count == 1
+    clock.now = MAX_IDLE_MS
+    assert pool.cleanup() == 0  # not idle *longer* than MAX_IDLE_MS yet
+    clock.now = MAX_IDLE_MS + 1
+    assert pool.cleanup() == 1
+    assert pool.available_frames(0) == [busy]
+    assert idle.state == "destroyed"
+    counts = pool.counts()
+    assert counts.cleanups_performed == 2 and counts.last_cleanup_time == MAX_IDLE_MS + 1
+
+
+def test_maybe_cleanup_waits_for_the_interval() -> None:
+    clock = Clock()
+    pool = FramePoolManager(one_class(pool_cleanup_interval=1000), clock=clock)
+    clock.now = 999
+    assert pool.maybe_cleanup() == 0 and pool.counts().cleanups_performed == 0
+    clock.now = 1000
+    pool.maybe_cleanup()
+    assert pool.counts().cleanups_performed == 1
+
+
+# ---- tracker -----------------------------------------------------------------------------
+
+
+def test_tracker_timeline_is_bounded_and_ordered() -> None:
+    tracker = AllocationTracker(itertools.count(), capacity=3)
+    kinds = [EventType.POOL_ALLOCATION, EventType.DIRECT_ALLOCATION, EventType.POOL_DEALLOCATION]
+    for i in range(7):
+        tracker.record(FrameType(i % 2), kinds[i % 3], now=100 + i)
+        assert len(tracker) == min(i + 1, 3)
+    events = tracker.events()
+    assert [e.sequence for e in events] == [4, 5, 6]  # the oldest four were evicted
+    assert [e.timestamp for e in events] == [104, 105, 106]
+    assert [e.event_type for e in events] == [kinds[1], kinds[2], kinds[0]]
+    assert [e.frame_type for e in events] == [FrameType.REGULAR, FrameType.CALL, FrameType.REGULAR]
+    # The counters are not bounded by the timeline.
+    regular = tracker.type_counts(FrameType.REGULAR)
+    call = tracker.type_counts(FrameType.CALL)
+    assert regular.pool_allocations + call.pool_allocations == 3
+    assert regular.direct_allocations + call.direct_allocations == 2
+
+
+def test_tracker_capacity_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="capacity"):
+        AllocationTracker(itertools.count(), capacity=0)
+
+
+def test_pattern_dominant_type_and_usage_ratio() -> None:
+    def event(i: int, t: FrameType, e: EventType) -> AllocationEvent:
+        return AllocationEvent(sequence=i, timestamp=i, frame_type=t, event_type=e)
+
+    empty = AllocationPattern.of([])
+    assert empty.dominant_frame_type() is None and empty.pool_usage_ratio() == 0.0
+    events = [
+        event(0, FrameType.CALL, EventType.POOL_ALLOCATION),
+        event(1, FrameType.CALL, EventType.POOL_ALLOCATION),
+        event(2, FrameType.CALL, EventType.POOL_DEALLOCATION),
+        event(3, FrameType.CREATE, EventType.DIRECT_ALLOCATION),
+        event(4, FrameType.CREATE, EventType.DIRECT_ALLOCATION),
+        event(5, FrameType.CREATE, EventType.DIRECT_DEALLOCATION),
+        event(6, FrameType.REGULAR, EventType.POOL_ALLOCATION),
+    ]
+    pattern = AllocationPattern.of(events)
+    assert pattern.total_events == 7
+    assert pattern.dominant_frame_type() is FrameType.CALL  # tie with CREATE: the lower type
+    assert pattern.pool_usage_ratio() == pytest.approx(3 / 5)  # deallocations do not count
+
+
+def test_manager_allocation_events_across_classes() -> None:
+    pool = FramePoolManager(
+        PoolConfig(initial_pool_sizes=(1, 0), max_pool_sizes=(2, 2)), clock=Clock()
+    )
+    a = pool.acquire(FrameType.REGULAR)  # hit
+    b = pool.acquire(FrameType.CALL)  # miss
+    pool.release(b)
+    pool.release(a)
+    events = pool.allocation_events()
+    assert [(e.frame_type, e.event_type) for e in events] == [
+        (FrameType.REGULAR, EventType.POOL_ALLOCATION),
+        (FrameType.CALL, EventType.DIRECT_ALLOCATION),
+        (FrameType.CALL, EventType.POOL_DEALLOCATION),
+        (FrameType.REGULAR, EventType.POOL_DEALLOCATION),
+    ]
+    assert pool.allocation_events(window=1) == events[-1:]
+    assert pool.allocation_events(window=0) == []
+    assert pool.allocation_pattern().pool_usage_ratio() == 0.5
+
+
+# ---- GC trigger --------------------------------------------------------------------------
+
+
+def test_gc_trigger_rules() -> None:
+    trigger = GarbageCollectionTrigger(0.5, now=0)
+    assert not trigger.should_trigger_gc(0.9, now=GC_INTERVAL_MS)  # above threshold, not overdue
+    assert not trigger.should_trigger_gc(0.5, now=GC_INTERVAL_MS + 1)  # overdue, not above
+    assert trigger.should_trigger_gc(0.51, now=GC_INTERVAL_MS + 1)
+    assert trigger.triggers == 1 and trigger.last_gc_time == GC_INTERVAL_MS + 1
+    assert not trigger.should_trigger_gc(0.9, now=GC_INTERVAL_MS + 2)  # interval restarted
+    assert trigger.should_trigger_gc(FORCE_GC_PRESSURE + 0.01, now=GC_INTERVAL_MS + 3)  # forced
+    assert not trigger.should_trigger_gc(FORCE_GC_PRESSURE, now=GC_INTERVAL_MS + 4)
+    trigger.record_gc_completion(10 * GC_INTERVAL_MS)
+    assert not trigger.should_trigger_gc(0.9, now=11 * GC_INTERVAL_MS)
+    assert trigger.triggers == 2
+
+
+def test_manager_gc_pressure_needs_integration() -> None:
+    clock = Clock()
+
+    def config(gc: bool) -> PoolConfig:
+        return PoolConfig(
+            enable_gc_integration=gc,
+            initial_pool_sizes=(4,),
+            max_pool_sizes=(4,),
+            gc_pressure_threshold=0.5,
+        )
+
+    on = FramePoolManager(config(True), clock=clock)
+    off = FramePoolManager(config(False), clock=clock)
+    assert on.memory_pressure() == 1.0
+    assert on.check_gc_pressure() is True  # 1.0 > FORCE_GC_PRESSURE
+    assert off.check_gc_pressure() is False
+    assert on.counts().gc_triggers == 1 and off.counts().gc_triggers == 0
+
+
+# ---- reuse score -------------------------------------------------------------------------
+
+
+@given(
+    age=st.integers(min_value=0, max_value=10**9),
+    uses=st.integers(min_value=0, max_value=10**6),
+    memory=st.integers(min_value=0, max_value=1 << 16),
+)
+def test_reuse_score_is_in_unit_interval(age: int, uses: int, memory: int) -> None:
+    pool = FramePoolManager(PoolConfig.disabled(), clock=Clock())
+    frame = pool.acquire(FrameType.REGULAR)
+    frame.usage_count = uses
+    frame.memory.extend(bytes(memory))
+    score = frame.reuse_score(frame.last_access_time + age)
+    assert 0.0 <= score <= 1.0
+
+
+def test_reuse_score_prefers_recent_busy_frames() -> None:
+    pool = FramePoolManager(PoolConfig.disabled(), clock=Clock())
+    warm, cold = pool.acquire(FrameType.REGULAR), pool.acquire(FrameType.REGULAR)
+    warm.usage_count = 100
+    assert warm.reuse_score(0) > cold.reuse_score(0)
+    assert cold.reuse_score(0) > cold.reuse_score(60_000)
+
+
+# ---- release_tree ------------------------------------------------------------------------
+
+
+class RecordingPool(FramePoolManager):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.order: list[PooledFrame] = []
+
+    def release(self, frame: PooledFrame) -> bool:
+        self.order.append(frame)
+        return super().release(frame)
+
+
+def test_release_tree_on_a_deep_tree_releases_children_first() -> None:
+    pool = RecordingPool(PoolConfig.balanced(), clock=Clock())
+    root = pool.acquire(FrameType.REGULAR)
+    pairs: list[tuple[PooledFrame, PooledFrame]] = []
+    tip = root
+    for depth in range(1, 1500):  # deeper than Python's recursion limit ...
+        child = pool.get_or_create(FrameType.CALL, tip)
+        assert child.depth == depth
+        pairs.append((tip, child))
+        if depth % 100 == 0:  # ... with side branches
+            pairs.append((child, pool.get_or_create(FrameType.STATIC_CALL, child)))
+        tip = child
+    assert pool.release_tree(root) == len(pairs) + 1
+    position = {id(f): i for i, f in enumerate(pool.order)}
+    assert len(position) == len(pool.order) == len(pairs) + 1
+    assert all(position[id(child)] < position[id(parent)] for parent, child in pairs)
+    assert pool.order[-1] is root
+    for frame in pool.order:
+        assert not frame.is_active and frame.parent is None and frame.children == []
+    counts = pool.counts()
+    assert counts.frames_active == 0 and conservation_violations(counts) == []
+
+
+def test_release_tree_order_parent_after_each_child() -> None:
+    pool = RecordingPool(PoolConfig.balanced(), clock=Clock())
+    root = pool.acquire(FrameType.REGULAR)
+    pairs = []
+    level = [root]
+    for _ in range(4):  # a complete binary tree of depth 4
+        nxt = []
+        for parent in level:
+            for _ in range(2):
+                child = pool.get_or_create(FrameType.CALL, parent)
+                pairs.append((parent, child))
+                nxt.append(child)
+        level = nxt
+    assert pool.release_tree(root) == 31
+    position = {id(f): i for i, f in enumerate(pool.order)}
+    assert all(position[id(child)] < position[id(parent)] for parent, child in pairs)
+    assert pool.order[-1] is root
+
+
+def test_release_tree_of_a_subtree_leaves_the_rest() -> None:
+    pool = FramePoolManager(PoolConfig.balanced(), clock=Clock())
+    root = pool.acquire(FrameType.REGULAR)
+    left = pool.get_or_create(FrameType.CALL, root)
+    right = pool.get_or_create(FrameType.CALL, root)
+    pool.get_or_create(FrameType.CREATE, left)
+    assert pool.release_tree(left) == 2
+    assert root.children == [right] and right.is_active and root.is_active
+
+
+# ---- summary -----------------------------------------------------------------------------
+
+
+def test_summary_lists_active_classes_only() -> None:
+    clock = Clock()
+    config = PoolConfig(initial_pool_sizes=(1, 0, 1), max_pool_sizes=(2, 0, 3))
+    pool = FramePoolManager(config, clock=clock)
+    a = pool.acquire(FrameType.REGULAR)  # hit
+    b = pool.acquire(FrameType.REGULAR)  # miss
+    pool.release(a)
+    pool.release(b)
+    clock.now = 1500
+    text = pool.statistics().summary()
+    lines = text.splitlines()
+    assert lines[0] == "=== FRAME POOL STATISTICS ==="
+    assert "acquisitions 2  hits 1  misses 1  hit rate 50.00%" in lines[1]
+    assert "uptime 1.50s" in text
+    rows = lines[5:]
+    assert [row.split()[:2] for row in rows] == [["0", "REGULAR"], ["2", "DELEGATE_CALL"]]
+    assert rows[0].split()[2:] == ["2", "2", "2", "1", "1", "2", "0", "2", "50.0%"]
+    assert pool.statistics().summary(title="X").startswith("=== X ===")
