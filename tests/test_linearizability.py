@@ -10,16 +10,20 @@ run. ``pytest -m deep`` draws more and larger programs.
 from __future__ import annotations
 
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from framepool import FramePoolManager
+from framepool.pool import LockLike
 from framepool_spec.concurrency import (
     Acquire,
     AutoTune,
     Cleanup,
+    ConcurrencyFailure,
     GetOrCreate,
     Outcome,
     Program,
@@ -42,10 +46,11 @@ from framepool_spec.concurrency.linearizability import (
 from framepool_spec.concurrency.programs import PREFIX_THREAD, Entry, Op
 from framepool_spec.concurrency.threads import sequential_history
 from framepool_spec.config import FrameType, PoolConfig
+from framepool_spec.conformance import DEFAULT_SETTINGS, pool_configs, run_conformance
 from framepool_spec.model import PoolModel
 
 sys.path.insert(0, str(Path(__file__).parent))
-from broken_concurrent import BROKEN  # noqa: E402
+from broken_concurrent import BROKEN
 
 EXAMPLES = 60
 REPEATS = 5
@@ -242,3 +247,33 @@ def test_broken_variant_is_caught(name: str) -> None:
         assert verdict.kind == "deadlock (timeout)", report
     else:
         assert verdict.kind in ("race", "logic bug"), report
+
+
+# ---- run_conformance(threads=N) runs these checks for any pool --------------------------
+
+
+def _locking(cls: type[FramePoolManager]) -> Callable[..., FramePoolManager]:
+    def make(config: PoolConfig, clock: Callable[[], int],
+             lock_factory: Callable[[], LockLike] = threading.Lock) -> FramePoolManager:
+        return cls(config, clock=clock, lock_factory=lock_factory)
+
+    make.__name__ = cls.__name__
+    return make
+
+
+_QUICK = settings(DEFAULT_SETTINGS, max_examples=8, stateful_step_count=10, derandomize=True,
+                  database=None)
+
+
+def test_run_conformance_with_threads_passes_the_real_pool() -> None:
+    run_conformance(_locking(FramePoolManager), settings=_QUICK, configs=[pool_configs()],
+                    threads=3)
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_run_conformance_with_threads_catches_broken_variant(name: str) -> None:
+    # Sequentially every broken variant conforms; only threads= sees the bug.
+    run_conformance(_locking(BROKEN[name]), settings=_QUICK, configs=[PoolConfig.minimal()])
+    with pytest.raises(ConcurrencyFailure):
+        run_conformance(_locking(BROKEN[name]), settings=_QUICK, configs=[PoolConfig.minimal()],
+                        threads=2)

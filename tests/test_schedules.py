@@ -29,7 +29,7 @@ from framepool_spec.concurrency.schedules import (
 from framepool_spec.config import FrameType, PoolConfig
 
 sys.path.insert(0, str(Path(__file__).parent))
-from broken_concurrent import BROKEN  # noqa: E402
+from broken_concurrent import BROKEN
 
 BOUND = 2
 DEEP_BOUND = 3

@@ -4,6 +4,7 @@
 * ``linearizability``: the Wing & Gong / Lowe checker against ``PoolModel``.
 * ``threads``: runs a program on real threads (repeats; race vs logic bug; deadlock by timeout).
 * ``schedules``: a controlled scheduler exploring interleavings at lock operations.
+* ``suite``: ``run_concurrent_conformance``, what ``run_conformance(threads=N)`` calls.
 """
 
 from framepool_spec.concurrency.linearizability import CheckResult, Outcome, check_history
@@ -23,6 +24,7 @@ from framepool_spec.concurrency.programs import (
     Stats,
     programs,
 )
+from framepool_spec.concurrency.suite import run_concurrent_conformance
 from framepool_spec.concurrency.threads import (
     ConcurrencyFailure,
     Verdict,
@@ -35,5 +37,5 @@ __all__ = [
     "Acquire", "AutoTune", "CheckGC", "CheckResult", "Cleanup", "ConcurrencyFailure",
     "ConcurrentPool", "FakeClock", "GetOrCreate", "Outcome", "PoolFactory", "Program",
     "ProgramShape", "Release", "Resize", "Stats", "Verdict", "check_history", "check_program",
-    "find_failure", "programs", "run_linearizability",
+    "find_failure", "programs", "run_concurrent_conformance", "run_linearizability",
 ]

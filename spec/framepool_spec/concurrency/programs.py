@@ -346,9 +346,10 @@ class ProgramShape:
 
 
 def programs(
-    shape: ProgramShape = ProgramShape(), configs: Sequence[PoolConfig] | None = None
+    shape: ProgramShape = ProgramShape(),
+    configs: Sequence[PoolConfig] | SearchStrategy[PoolConfig] | None = None,
 ) -> SearchStrategy[Program]:
-    """A Hypothesis strategy of :class:`Program`."""
+    """A Hypothesis strategy of :class:`Program` (configs: a list, a strategy, or small random)."""
     @st.composite
     def small_config(draw: Any) -> PoolConfig:
         # Mostly one class for every type: contention is where races show.
@@ -413,7 +414,13 @@ def programs(
             ops.append(op)
         return tuple(ops)
 
-    config_strategy = st.sampled_from(list(configs)) if configs else small_config()
+    config_strategy: SearchStrategy[PoolConfig]
+    if configs is None:
+        config_strategy = small_config()
+    elif isinstance(configs, SearchStrategy):
+        config_strategy = configs
+    else:
+        config_strategy = st.sampled_from(list(configs))
 
     @st.composite
     def program(draw: Any) -> Program:
