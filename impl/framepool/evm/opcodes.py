@@ -260,8 +260,8 @@ def op_exp(c: Ctx, pc: int) -> int:
 def op_signextend(c: Ctx, pc: int) -> int:
     s = c.stack
     b = s.pop()
+    x = s[-1]  # read even when unused: an empty stack must underflow
     if b < 31:
-        x = s[-1]
         bit = (b << 3) + 7
         mask = (1 << (bit + 1)) - 1
         s[-1] = (x | (M ^ mask)) if (x >> bit) & 1 else (x & mask)
@@ -343,21 +343,24 @@ def op_not(c: Ctx, pc: int) -> int:
 def op_byte(c: Ctx, pc: int) -> int:
     s = c.stack
     i = s.pop()
-    s[-1] = (s[-1] >> (248 - (i << 3))) & 0xFF if i < 32 else 0
+    x = s[-1]
+    s[-1] = (x >> (248 - (i << 3))) & 0xFF if i < 32 else 0
     return pc
 
 
 def op_shl(c: Ctx, pc: int) -> int:
     s = c.stack
     shift = s.pop()
-    s[-1] = (s[-1] << shift) & M if shift < 256 else 0
+    x = s[-1]
+    s[-1] = (x << shift) & M if shift < 256 else 0
     return pc
 
 
 def op_shr(c: Ctx, pc: int) -> int:
     s = c.stack
     shift = s.pop()
-    s[-1] = s[-1] >> shift if shift < 256 else 0
+    x = s[-1]
+    s[-1] = x >> shift if shift < 256 else 0
     return pc
 
 
@@ -706,7 +709,7 @@ def op_jump(c: Ctx, pc: int) -> int:
     dest = c.stack.pop()
     if dest not in c.jumpdests:
         raise InvalidJump
-    return dest  # type: ignore[no-any-return]
+    return dest
 
 
 def op_jumpi(c: Ctx, pc: int) -> int:

@@ -17,6 +17,7 @@ Design
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from framepool.evm.hashing import EMPTY_KECCAK, keccak256
 
@@ -80,7 +81,8 @@ class State:
 
     def __init__(self, accounts: dict[int, Account] | None = None) -> None:
         self.accounts: dict[int, Account] = accounts if accounts is not None else {}
-        self.journal: list[tuple[object, ...]] = []
+        # Undo records are heterogeneous tuples tagged by their first element (see _J_*).
+        self.journal: list[tuple[Any, ...]] = []
         self.warm_addrs: set[int] = set()
         self.warm_slots: set[tuple[int, int]] = set()
         self.transient: dict[tuple[int, int], int] = {}
@@ -149,55 +151,38 @@ class State:
             rec = journal.pop()
             tag = rec[0]
             if tag == _J_STORAGE:
-                acct = rec[1]
-                assert isinstance(acct, Account)
-                key = rec[2]
-                old = rec[3]
-                assert isinstance(key, int) and isinstance(old, int)
-                if old:
-                    acct.storage[key] = old
+                if rec[3]:
+                    rec[1].storage[rec[2]] = rec[3]
                 else:
-                    acct.storage.pop(key, None)
+                    rec[1].storage.pop(rec[2], None)
             elif tag == _J_BALANCE:
-                acct = rec[1]
-                assert isinstance(acct, Account) and isinstance(rec[2], int)
-                acct.balance = rec[2]
+                rec[1].balance = rec[2]
             elif tag == _J_WARM_ADDR:
-                self.warm_addrs.discard(rec[1])  # type: ignore[arg-type]
+                self.warm_addrs.discard(rec[1])
             elif tag == _J_WARM_SLOT:
-                self.warm_slots.discard(rec[1])  # type: ignore[arg-type]
+                self.warm_slots.discard(rec[1])
             elif tag == _J_REFUND:
-                assert isinstance(rec[1], int)
                 self.refund = rec[1]
             elif tag == _J_NONCE:
-                acct = rec[1]
-                assert isinstance(acct, Account) and isinstance(rec[2], int)
-                acct.nonce = rec[2]
+                rec[1].nonce = rec[2]
             elif tag == _J_TSTORE:
-                slot = rec[1]
-                old = rec[2]
-                assert isinstance(old, int)
-                if old:
-                    self.transient[slot] = old  # type: ignore[index]
+                if rec[2]:
+                    self.transient[rec[1]] = rec[2]
                 else:
-                    self.transient.pop(slot, None)  # type: ignore[arg-type]
+                    self.transient.pop(rec[1], None)
             elif tag == _J_LOG:
                 self.logs.pop()
             elif tag == _J_NEW:
-                del accounts[rec[1]]  # type: ignore[arg-type]
+                del accounts[rec[1]]
             elif tag == _J_DEL:
-                acct = rec[2]
-                assert isinstance(acct, Account)
-                accounts[rec[1]] = acct  # type: ignore[index]
+                accounts[rec[1]] = rec[2]
             elif tag == _J_CODE:
-                acct = rec[1]
-                assert isinstance(acct, Account)
-                acct.code = rec[2]  # type: ignore[assignment]
-                acct.code_hash = rec[3]  # type: ignore[assignment]
+                rec[1].code = rec[2]
+                rec[1].code_hash = rec[3]
             elif tag == _J_CREATED:
-                self.created.discard(rec[1])  # type: ignore[arg-type]
+                self.created.discard(rec[1])
             elif tag == _J_DESTRUCT:
-                self.to_delete.discard(rec[1])  # type: ignore[arg-type]
+                self.to_delete.discard(rec[1])
             else:  # pragma: no cover - programming error
                 raise AssertionError(f"unknown journal record {rec!r}")
 
