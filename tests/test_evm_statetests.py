@@ -1,0 +1,138 @@
+"""State-test fixtures: a quick sample (pool on vs off, vector by vector) and the full folders."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from framepool import PoolConfig
+from framepool.evm.fixtures import FixturesNotFoundError, fixtures_root, iter_vectors, load_fixture_file
+from framepool.evm.runner import add_statetest_arguments, run_statetest
+from framepool.evm.vm import VM, VectorResult
+
+
+def _root() -> Path:
+    try:
+        return fixtures_root() / "GeneralStateTests"
+    except FixturesNotFoundError:
+        pytest.skip("ethereum-tests fixtures not available")
+
+
+SAMPLE = [
+    "VMTests/vmArithmeticTest/exp.json",
+    "VMTests/vmIOandFlowOperations/jump.json",
+    "VMTests/vmTests/suicide.json",
+    "stCallCodes/callcallcallcode_001.json",
+    "stCallCreateCallCodeTest/Call1024BalanceTooLow.json",
+    "stDelegatecallTestHomestead/delegatecallBasic.json",
+    "stStaticCall/static_CallRecursiveBomb0.json",
+    "stCreate2/create2collisionStorage.json",
+    "stCreateTest/CreateOOGafterInitCodeRevert.json",
+    "stRevertTest/RevertOpcodeCalls.json",
+    "stMemoryTest/mcopy.json",
+    "stStackTests/underflowTest.json",
+    "stReturnDataTest/returndatacopy_following_call.json",
+    "stPreCompiledContracts/modexpTests.json",
+    "stRandom/randomStatetest100.json",
+    "stSStoreTest/sstore_changeFromExternalCallInInitCode.json",
+    "stEIP1559/lowGasLimit.json",
+    "stTransactionTest/NoSrcAccount1559.json",
+]
+
+
+def _sample_paths() -> list[Path]:
+    root = _root()
+    paths = [root / p for p in SAMPLE if (root / p).is_file()]
+    cancun = sorted((root / "Cancun").rglob("*.json"))[:6]
+    return paths + cancun
+
+
+def _run_all(vm: VM, paths: list[Path]) -> list[VectorResult]:
+    results: list[VectorResult] = []
+    for path in paths:
+        for test in load_fixture_file(path):
+            for vector in iter_vectors(test, "Cancun"):
+                results.append(vm.run_vector(vector))
+    return results
+
+
+def test_sample_pool_on_and_off_agree_and_pass() -> None:
+    paths = _sample_paths()
+    assert len(paths) >= 10
+    pooled = VM(PoolConfig.high_performance())
+    plain = VM(PoolConfig.disabled())
+    on = _run_all(pooled, paths)
+    off = _run_all(plain, paths)
+    assert len(on) == len(off) > 0
+    for a, b in zip(on, off):
+        assert a == b, (a, b)
+    failed = [r for r in on if not r.passed]
+    assert not failed, failed[:5]
+    assert pooled.get_frame_pool_statistics().counts.frames_active == 0
+    assert plain.get_frame_pool_statistics().counts.frames_active == 0
+    assert pooled.get_frame_pool_statistics().counts.hits > 0
+
+
+def _statetest(argv: list[str]) -> tuple[int, str]:
+    parser = argparse.ArgumentParser()
+    add_statetest_arguments(parser)
+    args = parser.parse_args(argv)
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        code = run_statetest(args)
+    return code, buf.getvalue()
+
+
+def test_runner_json_lines_and_summary() -> None:
+    path = _root() / "VMTests" / "vmArithmeticTest" / "add.json"
+    code, out = _statetest(["--json", str(path)])
+    lines = out.strip().splitlines()
+    assert code == 0
+    assert lines[-1] == f"{len(lines) - 1} passed, 0 failed"
+    first = json.loads(lines[0])
+    assert set(first) == {"name", "fork", "index", "pass", "stateRoot", "logsHash", "error"}
+    assert first["pass"] is True
+
+
+def test_runner_malformed_fixture_is_a_named_failure(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"t": {"env": {}, "pre": {}, "transaction": {}, "post": {}}}')
+    good = _root() / "VMTests" / "vmArithmeticTest" / "add.json"
+    code, out = _statetest(["--no-pool", str(bad), str(good)])
+    assert code == 1
+    assert "bad.json" in out
+    assert out.strip().splitlines()[-1].endswith("passed, 1 failed")
+
+
+FULL_FOLDERS = [
+    "stCallCodes",
+    "stCallCreateCallCodeTest",
+    "stDelegatecallTestHomestead",
+    "stStaticCall",
+    "stCreate2",
+    "stCreateTest",
+    "stRevertTest",
+    "stMemoryTest",
+    "stStackTests",
+    "stReturnDataTest",
+    "stPreCompiledContracts",
+    "stRandom",
+    "VMTests",
+    "Cancun",
+]
+
+
+@pytest.mark.fixtures_full
+@pytest.mark.parametrize("folder", FULL_FOLDERS)
+def test_full_folder_pool_on_off(folder: str) -> None:
+    paths = sorted((_root() / folder).rglob("*.json"))
+    on = _run_all(VM(PoolConfig.high_performance()), paths)
+    off = _run_all(VM(PoolConfig.disabled()), paths)
+    assert on == off
+    passed = sum(r.passed for r in on)
+    assert passed >= 0.95 * len(on), [r for r in on if not r.passed][:5]
