@@ -18,6 +18,14 @@ Who takes what:
     reverse. One order for everybody means no deadlock; holding all of them
     makes the operation atomic, so a statistics snapshot is never torn.
   * resize takes the one class lock it changes.
+  * ``_closed`` is written only by close(), under all locks and the meta lock.
+  * Locks are not re-entrant: code holding a lock calls only ``*_locked``
+    methods, and an operation holding one class lock never takes another, so
+    the one-lock operations cannot deadlock with the all-locks order.
+  * Every lock comes from the manager's ``lock_factory`` (the schedule explorer
+    of ``framepool_spec.concurrency`` injects cooperative locks there; it
+    switches threads only at lock operations, which covers every interleaving
+    exactly because of this discipline).
 
 What needs no lock:
   * An ACTIVE frame belongs to its holder. The holder's thread reads and writes
@@ -27,8 +35,27 @@ What needs no lock:
     transaction runs on one thread). Releasing a frame reads ``frame._state``
     only under the frame's class lock, so two threads releasing the same frame
     cannot both succeed.
-  * ``FramePool.size_class``, ``max_size``, ``initial_size`` and the config are
-    immutable after construction.
+  * A frame's ``_pool`` (and through it ``owner``) never changes, so the
+    foreign-frame check in release/get_or_create reads it without a lock.
+  * ``get_or_create`` reads the parent's ``_state`` and ``frame_type`` without
+    a lock: the parent is ACTIVE and held by the calling thread, and only its
+    holder's release can change them.
+  * ``FramePool.size_class``, ``max_size``, ``initial_size``, ``auto_expand``,
+    ``owner``, the manager's config, ``_pools``, ``_pool_for_type`` and
+    ``_start_time`` are immutable after construction.
+  * The manager's ``_closed`` flag goes from False to True once and never back.
+    ``closed``, ``resize`` and ``release_tree`` read it without a lock only to
+    refuse early; every change is refused again under a class lock (each pool's
+    own ``closed``, set in the same atomic close()), so a racing close() is
+    seen either before the operation or after it, never half-way.
+  * ``maybe_cleanup`` reads the last cleanup time under the meta lock and then
+    calls cleanup(), which takes all locks: two threads racing on the interval
+    may both clean up. That is a second, harmless cleanup, counted as one more.
+
+Shared without a lock by design:
+  * The event sequence (``itertools.count``) shared by all classes' trackers is
+    advanced under *different* class locks. ``next()`` on it is one C call,
+    atomic under CPython's GIL; a free-threaded build would need a lock here.
 """
 
 from __future__ import annotations
