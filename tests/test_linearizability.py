@@ -52,7 +52,7 @@ from framepool_spec.model import PoolModel
 sys.path.insert(0, str(Path(__file__).parent))
 from broken_concurrent import BROKEN
 
-EXAMPLES = 60
+EXAMPLES = 100
 REPEATS = 5
 DEEP_EXAMPLES = 400
 DEEP_SHAPE = ProgramShape(min_threads=2, max_threads=4, max_ops=8, max_prefix=5)

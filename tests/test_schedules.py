@@ -33,11 +33,11 @@ from broken_concurrent import BROKEN
 
 BOUND = 2
 DEEP_BOUND = 3
-EXAMPLES = 20
+EXAMPLES = 30
 SHAPE = ProgramShape(min_threads=2, max_threads=2, max_ops=3, max_prefix=2)
 DEEP_EXAMPLES = 40
 DEEP_SHAPE = ProgramShape(min_threads=2, max_threads=3, max_ops=4, max_prefix=3)
-DEEP_CAP = 20_000
+DEEP_CAP = 5_000  # schedules per drawn program (the standard programs run to completion)
 
 
 def test_next_schedule_is_depth_first() -> None:

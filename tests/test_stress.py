@@ -215,6 +215,17 @@ def test_stress_eight_threads_ten_thousand_ops() -> None:
     assert together.snapshots > 0
 
 
+@pytest.mark.deep
+def test_stress_deep() -> None:
+    op_lists = [make_ops(3000 + t, 5 * OPS) for t in range(THREADS)]
+    together = run_stress(_managers(FramePoolManager), op_lists, concurrent=True)
+    problems = check_accounted(together)
+    assert not problems, "\n".join(problems[:20])
+    alone = run_stress(_managers(FramePoolManager), op_lists, concurrent=False)
+    assert interleaving_free(together.counts) == interleaving_free(alone.counts)
+    assert together.errors == alone.errors
+
+
 def test_stress_catches_torn_statistics() -> None:
     # The stress checks can fail: a manager bumping counters outside its lock is caught
     # by a torn snapshot or by the final accounting.

@@ -210,8 +210,7 @@ def linearizability_property(
 
     def prop(program: Program) -> None:
         verdict = check_program(
-            factory, program, repeats=repeats, time_budget=time_budget, join_timeout=join_timeout,
-            stop_early=on_failure is not None,
+            factory, program, repeats=repeats, time_budget=time_budget, join_timeout=join_timeout
         )
         if verdict.failed:
             if on_failure is not None:
