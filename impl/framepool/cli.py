@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="check a pool against the reference model (CI gate)")
     verify.add_argument("--deep", action="store_true", help="many more examples and schedules")
     verify.add_argument("--skip-evm", action="store_true", help="skip the state-test sample")
+    verify.add_argument(
+        "--factory", default=None, metavar="MODULE:CALLABLE",
+        help="check another pool: CALLABLE(config, clock) builds it",
+    )
     verify.add_argument("--fixtures", default=None, help="ethereum/tests root (default: FRAMEPOOL_ETHEREUM_TESTS or ../shared)")
     verify.set_defaults(func=_verify)
 
