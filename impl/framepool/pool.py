@@ -140,9 +140,9 @@ class FramePool:
         self.created = initial_size
 
     # ---- the hot path: one lock, no allocation on a hit ------------------------
-    # Measured hot path (framepool bench): the tracker's bookkeeping and the
-    # frame reset are inlined below because a Python call costs ~60 ns each
-    # and acquire+release is paid for every EVM message. tracker.record and
+    # Measured hot path (framepool bench): the frame reset and the pooling
+    # eligibility test are inlined in release because a Python call costs
+    # ~60-100 ns here and acquire+release is paid for every EVM message.
     # PooledFrame.reset/is_eligible_for_pooling say the same thing readably.
 
     def acquire(self, frame_type: FrameType, now: int) -> PooledFrame:
@@ -150,7 +150,6 @@ class FramePool:
             if self.closed:
                 raise PoolClosedError("the pool manager is closed")
             self.acquisitions += 1
-            tracker = self.tracker
             if self.available:
                 frame = self.available.pop()  # LIFO: the most recently used frame is warmest
                 self.hits += 1
@@ -162,16 +161,7 @@ class FramePool:
                 code = frame_type * 4 + _DIRECT_ALLOC
                 if self.auto_expand:
                     self._expand_after_miss_locked()
-            # inlined tracker.record(frame_type, event, now)
-            tracker._counts[code] += 1
-            slot = tracker._next
-            tracker._times[slot] = now
-            tracker._codes[slot] = code
-            tracker._order[slot] = next(tracker._seq)
-            slot += 1
-            tracker._next = 0 if slot == tracker._capacity else slot
-            if tracker._size < tracker._capacity:
-                tracker._size += 1
+            self.tracker.record_code(code, now)
             frame._state = ACTIVE
             frame.frame_type = frame_type
             frame.usage_count += 1
@@ -220,16 +210,7 @@ class FramePool:
                 self.destroyed += 1
                 self.overflows += 1
                 code = frame.frame_type * 4 + _DIRECT_DEALLOC
-            tracker = self.tracker
-            tracker._counts[code] += 1
-            slot = tracker._next
-            tracker._times[slot] = now
-            tracker._codes[slot] = code
-            tracker._order[slot] = next(tracker._seq)
-            slot += 1
-            tracker._next = 0 if slot == tracker._capacity else slot
-            if tracker._size < tracker._capacity:
-                tracker._size += 1
+            self.tracker.record_code(code, now)
             return pooled
 
     # ---- sizing ------------------------------------------------------------------

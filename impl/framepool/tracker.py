@@ -85,7 +85,10 @@ class AllocationTracker:
 
     def record(self, frame_type: int, event: int, now: int) -> None:
         """Count one event and append it to the timeline, evicting the oldest when full."""
-        code = frame_type * _EVENT_KINDS + event
+        self.record_code(frame_type * _EVENT_KINDS + event, now)
+
+    def record_code(self, code: int, now: int) -> None:
+        """``record`` with ``code = frame_type * 4 + event`` already computed (the pool's hot path)."""
         self._counts[code] += 1
         slot = self._next
         self._times[slot] = now
