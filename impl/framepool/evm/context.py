@@ -168,6 +168,8 @@ class Ctx:
         "ret_size",
         "child",
         "code_hash",
+        "blockgas",
+        "fallgas",
     )
 
     def __init__(
@@ -202,6 +204,8 @@ class Ctx:
         self.code = b""
         self.code_size = len(code)
         self.jumpdests: frozenset[int] = frozenset()
+        self.blockgas: list[int] = []
+        self.fallgas: list[int] = []
         self.gas = gas
         self.depth = depth
         self.is_static = is_static

@@ -36,7 +36,7 @@ from framepool.evm.context import (
     Suspend,
 )
 from framepool.evm.hashing import keccak256
-from framepool.evm.opcodes import MAX_CODE_SIZE, STATIC_GAS, TABLE
+from framepool.evm.opcodes import BLOCK_ENDERS, MAX_CODE_SIZE, STATIC_GAS, TABLE
 
 __all__ = ["execute", "jump_analysis", "PRECOMPILES", "run_precompile"]
 
@@ -62,33 +62,56 @@ except ImportError:  # pragma: no cover - colleague's module not there yet
 
 # --------------------------------------------------------------------------- jump analysis
 
-_JUMP_CACHE: dict[bytes, tuple[bytes, frozenset[int]]] = {}
+Analysis = tuple[bytes, frozenset[int], list[int], list[int]]
+_JUMP_CACHE: dict[bytes, Analysis] = {}
 _JUMP_CACHE_MAX = 8192
 _PAD = bytes(33)
+_ENDER = [op in BLOCK_ENDERS for op in range(256)]
 
 
-def jump_analysis(code: bytes, code_hash: bytes | None = None) -> tuple[bytes, frozenset[int]]:
-    """``(code padded with 33 zero bytes, valid JUMPDEST offsets)``, cached per code hash.
+def jump_analysis(code: bytes, code_hash: bytes | None = None) -> Analysis:
+    """Per-code analysis, cached per code hash: ``(padded code, jumpdests, blockgas, fallgas)``.
 
-    The padding lets PUSH read a truncated immediate as zeros and makes running off the end
-    of the code execute STOP, without bounds checks in the hot loop.
+    * padded code: ``code`` plus 33 zero bytes, so PUSH reads a truncated immediate as zeros and
+      running off the end executes STOP, without bounds checks in the hot loop;
+    * jumpdests: offsets of JUMPDEST opcodes that are not PUSH data;
+    * blockgas[p]: total static gas of the basic block starting at p (0 elsewhere);
+    * fallgas[p]: the same, but 0 where p is a JUMPDEST (that block is charged by JUMPDEST).
+    Blocks start at 0, at each JUMPDEST and after each opcode in ``BLOCK_ENDERS``.
     """
     key = code_hash if code_hash is not None else keccak256(code)
     hit = _JUMP_CACHE.get(key)
     if hit is not None:
         return hit
-    dests: list[int] = []
-    i = 0
     n = len(code)
-    # Skip quickly to the next byte that is a JUMPDEST or a PUSH; everything else is 1 byte.
+    dests: list[int] = []
+    blockgas = [0] * (n + 33)
+    static_gas = STATIC_GAS
+    ender = _ENDER
+    i = 0
+    start = 0
+    acc = 0
     while i < n:
         op = code[i]
         if op == 0x5B:
             dests.append(i)
-        elif 0x60 <= op <= 0x7F:
+            if start != i:
+                blockgas[start] = acc
+            start = i
+            acc = 0
+        acc += static_gas[op]
+        if 0x60 <= op <= 0x7F:
             i += op - 0x5F
         i += 1
-    result = (code + _PAD, frozenset(dests))
+        if ender[op]:
+            blockgas[start] = acc
+            start = i
+            acc = 0
+    blockgas[start] = acc  # the block that runs into the implicit STOP at the end
+    fallgas = list(blockgas)
+    for d in dests:
+        fallgas[d] = 0
+    result = (code + _PAD, frozenset(dests), blockgas, fallgas)
     if len(_JUMP_CACHE) >= _JUMP_CACHE_MAX:
         _JUMP_CACHE.clear()
     _JUMP_CACHE[key] = result
@@ -102,17 +125,16 @@ def _run(c: Ctx) -> bool:
     """Run ``c`` from ``c.pc``. Returns True when suspended for a child, False when halted."""
     code = c.code
     table = TABLE
-    static_gas = STATIC_GAS
     pc = c.pc
+    # Charge the static gas of the block we start (or resume) in; see opcodes.py.
+    g = c.gas - c.fallgas[pc]
+    if g < 0:
+        c.status = STATUS_ERROR
+        return False
+    c.gas = g
     try:
         while True:
-            op = code[pc]
-            g = c.gas - static_gas[op]
-            if g < 0:
-                c.status = STATUS_ERROR
-                return False
-            c.gas = g
-            pc = table[op](c, pc + 1)
+            pc = table[code[pc]](c, pc + 1)
     except Halt:
         return False
     except Suspend:
@@ -156,7 +178,7 @@ def _enter(env: Env, c: Ctx, parent_frame: Any) -> bool:
         c.status = STATUS_SUCCESS
         c.output = b""
         return False
-    c.code, c.jumpdests = jump_analysis(c.raw_code, c.code_hash)
+    c.code, c.jumpdests, c.blockgas, c.fallgas = jump_analysis(c.raw_code, c.code_hash)
     return True
 
 

@@ -2,8 +2,17 @@
 
 Calling convention (hot path, kept deliberately simple):
 ``fn(c: Ctx, pc: int) -> int`` where ``pc`` already points past the opcode byte and the
-return value is the next pc.  The interpreter loop charges the opcode's *static* gas from
-``STATIC_GAS`` before calling; a function charges only the dynamic part itself.
+return value is the next pc.  A function charges only the *dynamic* part of its gas.
+
+Static gas is charged per basic block, not per opcode (see ``interpreter.jump_analysis``):
+when a block starts, the static gas of all its opcodes is charged at once.  A block ends at
+every opcode that can observe the remaining gas (GAS, SSTORE's stipend check, CALL*/CREATE*'s
+63/64 rule), at jumps, at halting opcodes, and before every JUMPDEST.  This is exact: within a
+block nothing can observe gas, and a block that cannot be paid for in full would run out of
+gas in the per-opcode model too (an exceptional halt either way, all gas consumed, state
+reverted).  So: JUMPDEST charges its own block (``c.blockgas``); an opcode that ends a block
+and continues (JUMPI not taken, GAS, SSTORE, a CALL/CREATE that starts no child) charges the
+following block via ``c.fallgas``; the loop charges it when a frame starts or resumes.
 
 Stack underflow is detected by Python itself: ``list.pop()`` / negative indexing on a too
 short list raises ``IndexError``, which the loop treats as an exceptional halt.  Every
@@ -35,7 +44,7 @@ from framepool.evm.context import (
 from framepool.evm.hashing import EMPTY_KECCAK, keccak256
 from framepool_spec import FrameType
 
-__all__ = ["TABLE", "STATIC_GAS", "OpFn", "create_address", "create2_address"]
+__all__ = ["TABLE", "STATIC_GAS", "BLOCK_ENDERS", "OpFn", "create_address", "create2_address"]
 
 OpFn = Callable[[Ctx, int], int]
 
@@ -110,6 +119,14 @@ def _grow(c: Ctx, end: int) -> None:
     old = len(mem)
     if end > old:
         mem.extend(bytes((((end + 31) >> 5) << 5) - old))
+
+
+def _next_block(c: Ctx, pc: int) -> None:
+    """Charge the static gas of the block starting at ``pc`` (after a block-ending opcode)."""
+    g = c.gas - c.fallgas[pc]
+    if g < 0:
+        raise OutOfGas
+    c.gas = g
 
 
 def _charge(c: Ctx, cost: int) -> None:
@@ -395,7 +412,7 @@ def op_keccak(c: Ctx, pc: int) -> int:
 
 def op_address(c: Ctx, pc: int) -> int:
     s = c.stack
-    if len(s) >= STACK_LIMIT:
+    if len(s) >= 1024:
         raise StackOverflow
     s.append(c.address)
     return pc
@@ -412,7 +429,7 @@ def op_balance(c: Ctx, pc: int) -> int:
 
 def op_origin(c: Ctx, pc: int) -> int:
     s = c.stack
-    if len(s) >= STACK_LIMIT:
+    if len(s) >= 1024:
         raise StackOverflow
     s.append(c.env.origin)
     return pc
@@ -420,7 +437,7 @@ def op_origin(c: Ctx, pc: int) -> int:
 
 def op_caller(c: Ctx, pc: int) -> int:
     s = c.stack
-    if len(s) >= STACK_LIMIT:
+    if len(s) >= 1024:
         raise StackOverflow
     s.append(c.caller)
     return pc
@@ -428,7 +445,7 @@ def op_caller(c: Ctx, pc: int) -> int:
 
 def op_callvalue(c: Ctx, pc: int) -> int:
     s = c.stack
-    if len(s) >= STACK_LIMIT:
+    if len(s) >= 1024:
         raise StackOverflow
     s.append(c.value)
     return pc
@@ -448,7 +465,7 @@ def op_calldataload(c: Ctx, pc: int) -> int:
 
 def op_calldatasize(c: Ctx, pc: int) -> int:
     s = c.stack
-    if len(s) >= STACK_LIMIT:
+    if len(s) >= 1024:
         raise StackOverflow
     s.append(len(c.calldata))
     return pc
@@ -468,7 +485,7 @@ def op_calldatacopy(c: Ctx, pc: int) -> int:
 
 def op_codesize(c: Ctx, pc: int) -> int:
     s = c.stack
-    if len(s) >= STACK_LIMIT:
+    if len(s) >= 1024:
         raise StackOverflow
     s.append(c.code_size)
     return pc
@@ -488,7 +505,7 @@ def op_codecopy(c: Ctx, pc: int) -> int:
 
 def op_gasprice(c: Ctx, pc: int) -> int:
     s = c.stack
-    if len(s) >= STACK_LIMIT:
+    if len(s) >= 1024:
         raise StackOverflow
     s.append(c.env.gas_price)
     return pc
@@ -523,7 +540,7 @@ def op_extcodecopy(c: Ctx, pc: int) -> int:
 
 def op_returndatasize(c: Ctx, pc: int) -> int:
     s = c.stack
-    if len(s) >= STACK_LIMIT:
+    if len(s) >= 1024:
         raise StackOverflow
     s.append(len(c.return_data))
     return pc
@@ -573,7 +590,7 @@ def op_blockhash(c: Ctx, pc: int) -> int:
 def _push_env(getter: Callable[[Ctx], int]) -> OpFn:
     def op(c: Ctx, pc: int) -> int:
         s = c.stack
-        if len(s) >= STACK_LIMIT:
+        if len(s) >= 1024:
             raise StackOverflow
         s.append(getter(c))
         return pc
@@ -593,7 +610,7 @@ op_blobbasefee = _push_env(lambda c: c.env.blob_base_fee)
 
 def op_selfbalance(c: Ctx, pc: int) -> int:
     s = c.stack
-    if len(s) >= STACK_LIMIT:
+    if len(s) >= 1024:
         raise StackOverflow
     acct = c.env.state.accounts.get(c.address)
     s.append(acct.balance if acct is not None else 0)
@@ -702,6 +719,7 @@ def op_sstore(c: Ctx, pc: int) -> int:
     _charge(c, cost)
     if current != new:
         st.set_storage(address, key, new)
+    _next_block(c, pc)
     return pc
 
 
@@ -719,12 +737,16 @@ def op_jumpi(c: Ctx, pc: int) -> int:
         if dest not in c.jumpdests:
             raise InvalidJump
         return dest
+    g = c.gas - c.fallgas[pc]
+    if g < 0:
+        raise OutOfGas
+    c.gas = g
     return pc
 
 
 def op_pc(c: Ctx, pc: int) -> int:
     s = c.stack
-    if len(s) >= STACK_LIMIT:
+    if len(s) >= 1024:
         raise StackOverflow
     s.append(pc - 1)
     return pc
@@ -732,7 +754,7 @@ def op_pc(c: Ctx, pc: int) -> int:
 
 def op_msize(c: Ctx, pc: int) -> int:
     s = c.stack
-    if len(s) >= STACK_LIMIT:
+    if len(s) >= 1024:
         raise StackOverflow
     s.append(len(c.memory))
     return pc
@@ -740,13 +762,19 @@ def op_msize(c: Ctx, pc: int) -> int:
 
 def op_gas(c: Ctx, pc: int) -> int:
     s = c.stack
-    if len(s) >= STACK_LIMIT:
+    if len(s) >= 1024:
         raise StackOverflow
     s.append(c.gas)
+    _next_block(c, pc)
     return pc
 
 
 def op_jumpdest(c: Ctx, pc: int) -> int:
+    # A JUMPDEST starts a block: charge the static gas of the whole block (itself included).
+    g = c.gas - c.blockgas[pc - 1]
+    if g < 0:
+        raise OutOfGas
+    c.gas = g
     return pc
 
 
@@ -781,7 +809,7 @@ def op_mcopy(c: Ctx, pc: int) -> int:
 
 def op_push0(c: Ctx, pc: int) -> int:
     s = c.stack
-    if len(s) >= STACK_LIMIT:
+    if len(s) >= 1024:
         raise StackOverflow
     s.append(0)
     return pc
@@ -789,7 +817,7 @@ def op_push0(c: Ctx, pc: int) -> int:
 
 def op_push1(c: Ctx, pc: int) -> int:
     s = c.stack
-    if len(s) >= STACK_LIMIT:
+    if len(s) >= 1024:
         raise StackOverflow
     s.append(c.code[pc])
     return pc + 1
@@ -798,7 +826,7 @@ def op_push1(c: Ctx, pc: int) -> int:
 def _make_push(n: int) -> OpFn:
     def op(c: Ctx, pc: int) -> int:
         s = c.stack
-        if len(s) >= STACK_LIMIT:
+        if len(s) >= 1024:
             raise StackOverflow
         # c.code is padded with 33 zero bytes, so a truncated immediate reads zeros.
         s.append(int.from_bytes(c.code[pc : pc + n], "big"))
@@ -811,7 +839,7 @@ def _make_push(n: int) -> OpFn:
 def _make_dup(n: int) -> OpFn:
     def op(c: Ctx, pc: int) -> int:
         s = c.stack
-        if len(s) >= STACK_LIMIT:
+        if len(s) >= 1024:
             raise StackOverflow
         s.append(s[-n])
         return pc
@@ -882,10 +910,12 @@ def _create(c: Ctx, value: int, off: int, size: int, salt: int | None) -> None:
     if balance < value or nonce == (1 << 64) - 1 or c.depth + 1 > DEPTH_LIMIT:
         c.gas += gas
         s.append(0)
+        _next_block(c, c.pc)
         return
     if st.has_code_or_nonce_or_storage(target):
         st.increment_nonce(c.address)
         s.append(0)
+        _next_block(c, c.pc)
         return
     st.increment_nonce(c.address)
     c.child = Ctx(
@@ -913,9 +943,9 @@ def op_create(c: Ctx, pc: int) -> int:
     value = s.pop()
     off = s.pop()
     size = s.pop()
-    cost = G_CREATE
+    cost = 0
     if size:
-        cost += G_INITCODE_WORD * ((size + 31) >> 5) + _mem_cost(c, off + size)
+        cost = G_INITCODE_WORD * ((size + 31) >> 5) + _mem_cost(c, off + size)
     _charge(c, cost)
     c.pc = pc
     _create(c, value, off, size, None)
@@ -928,9 +958,9 @@ def op_create2(c: Ctx, pc: int) -> int:
     off = s.pop()
     size = s.pop()
     salt = s.pop()
-    cost = G_CREATE
+    cost = 0
     if size:
-        cost += (G_INITCODE_WORD + G_KECCAK_WORD) * ((size + 31) >> 5) + _mem_cost(c, off + size)
+        cost = (G_INITCODE_WORD + G_KECCAK_WORD) * ((size + 31) >> 5) + _mem_cost(c, off + size)
     _charge(c, cost)
     c.pc = pc
     _create(c, value, off, size, salt)
@@ -982,11 +1012,13 @@ def _call_tail(
             s.append(0)
             c.return_data = b""
             c.gas += gas + stipend
+            _next_block(c, pc)
             return
     c.return_data = b""
     if c.depth + 1 > DEPTH_LIMIT:
         c.gas += gas + stipend
         s.append(0)
+        _next_block(c, pc)
         return
     acct = st.accounts.get(code_address)
     if acct is not None:
@@ -1131,6 +1163,7 @@ def _call_tail_delegate(
     if c.depth + 1 > DEPTH_LIMIT:
         c.gas += gas
         c.stack.append(0)
+        _next_block(c, pc)
         return
     acct = c.env.state.accounts.get(to)
     c.child = Ctx(
@@ -1220,7 +1253,7 @@ def op_selfdestruct(c: Ctx, pc: int) -> int:
     """EIP-6780: only an account created in this transaction is deleted; otherwise just send."""
     beneficiary = c.stack.pop() & ADDR
     st = c.env.state
-    cost = G_SELFDESTRUCT
+    cost = 0  # G_SELFDESTRUCT is its static gas
     if not st.warm_address(beneficiary):
         cost += G_COLD_ACCOUNT
     me = c.address
@@ -1325,18 +1358,23 @@ for _op, _fn, _gas in (
     (0x5E, op_mcopy, 3),
     (0x5F, op_push0, 2),
     (0x60, op_push1, 3),
-    (0xF0, op_create, 0),
+    (0xF0, op_create, G_CREATE),
     (0xF1, op_call, 0),
     (0xF2, op_callcode, 0),
     (0xF3, op_return, 0),
     (0xF4, op_delegatecall, 0),
-    (0xF5, op_create2, 0),
+    (0xF5, op_create2, G_CREATE),
     (0xFA, op_staticcall, 0),
     (0xFD, op_revert, 0),
     (0xFE, op_invalid, 0),
-    (0xFF, op_selfdestruct, 0),
+    (0xFF, op_selfdestruct, G_SELFDESTRUCT),
 ):
     _def(_op, _fn, _gas)
+
+# Opcodes after which a new static-gas block starts (they observe gas, jump, or halt).
+BLOCK_ENDERS: frozenset[int] = frozenset(
+    [0x00, 0x55, 0x56, 0x57, 0x5A, 0xF0, 0xF1, 0xF2, 0xF3, 0xF4, 0xF5, 0xFA, 0xFD, 0xFE, 0xFF]
+)
 
 for _n in range(2, 33):
     _def(0x5F + _n, _make_push(_n), 3)
@@ -1345,3 +1383,5 @@ for _n in range(1, 17):
     _def(0x8F + _n, _make_swap(_n), 3)
 for _n in range(5):
     _def(0xA0 + _n, _make_log(_n), G_LOG + G_LOG_TOPIC * _n)
+
+BLOCK_ENDERS = BLOCK_ENDERS | frozenset(op for op in range(256) if TABLE[op] is op_invalid)
