@@ -45,6 +45,11 @@ from framepool_spec.model import FrameState, PoolModel
 from framepool_spec.statistics import ClassCounts, PoolCounts, conservation_violations
 
 __all__ = [
+    # Used by the contracts' conditions, which CrossHair evaluates in this namespace:
+    "FORCE_GC_PRESSURE",
+    "GC_INTERVAL_MS",
+    "MAX_POOL_SIZE",
+    "can_be_parent_of",
     "class_rates",
     "gc_fires",
     "laws_after",
@@ -55,11 +60,6 @@ __all__ = [
     "tuned_size",
     "valid_sizes",
     "valid_threshold",
-    # Used by the contracts' conditions, which CrossHair evaluates in this namespace:
-    "FORCE_GC_PRESSURE",
-    "GC_INTERVAL_MS",
-    "MAX_POOL_SIZE",
-    "can_be_parent_of",
 ]
 
 _ONE_CLASS = PoolConfig(enable_auto_tuning=True, initial_pool_sizes=(0,), max_pool_sizes=(16,))
