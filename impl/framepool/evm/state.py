@@ -24,6 +24,38 @@ from framepool.evm.hashing import EMPTY_KECCAK, keccak256
 __all__ = ["Account", "State"]
 
 
+_CODE_HASHES: dict[bytes, bytes] = {}
+_STORAGE_ROOTS: dict[frozenset[tuple[int, int]], bytes] = {}
+_CACHE_MAX = 4096
+
+
+def code_hash_of(code: bytes) -> bytes:
+    """keccak256(code), memoized: fixture vectors share their pre-state code."""
+    h = _CODE_HASHES.get(code)
+    if h is None:
+        h = keccak256(code) if code else EMPTY_KECCAK
+        if len(_CODE_HASHES) >= _CACHE_MAX:
+            _CODE_HASHES.clear()
+        _CODE_HASHES[code] = h
+    return h
+
+
+def _storage_root(storage: dict[int, int]) -> bytes:
+    """Storage trie root, memoized on the slot contents (many accounts repeat across vectors)."""
+    from framepool.evm import trie
+
+    if not storage:
+        return trie.storage_root(storage)
+    key = frozenset(storage.items())
+    root = _STORAGE_ROOTS.get(key)
+    if root is None:
+        root = trie.storage_root(storage)
+        if len(_STORAGE_ROOTS) >= _CACHE_MAX:
+            _STORAGE_ROOTS.clear()
+        _STORAGE_ROOTS[key] = root
+    return root
+
+
 class Account:
     """One account. ``storage`` holds only non-zero slots."""
 
@@ -40,7 +72,7 @@ class Account:
         self.nonce = nonce
         self.balance = balance
         self.code = code
-        self.code_hash = code_hash if code_hash is not None else (keccak256(code) if code else EMPTY_KECCAK)
+        self.code_hash = code_hash if code_hash is not None else code_hash_of(code)
         self.storage: dict[int, int] = storage if storage is not None else {}
 
     def is_empty(self) -> bool:
@@ -121,7 +153,7 @@ class State:
 
         return trie.state_root(
             {
-                a: (x.nonce, x.balance, trie.storage_root(x.storage), x.code_hash)
+                a: (x.nonce, x.balance, _storage_root(x.storage), x.code_hash)
                 for a, x in self.accounts.items()
             }
         )
