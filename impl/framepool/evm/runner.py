@@ -67,6 +67,9 @@ def run_statetest(args: argparse.Namespace) -> int:
 
     out = sys.stdout
     err = sys.stderr
+    if args.fork != "Cancun":
+        err.write(f"error: fork {args.fork!r} is not supported; this VM implements Cancun rules only\n")
+        return 2
     try:
         config = PoolConfig.disabled() if args.no_pool else PoolConfig.preset(args.preset)
     except ValueError as exc:
