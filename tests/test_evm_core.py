@@ -220,3 +220,45 @@ def test_python_api_rejects_bad_input() -> None:
         vm.execute_transaction({}, BLOCK, _tx())  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         vm.enable_frame_pooling("fast")  # type: ignore[arg-type]
+
+
+def test_python_exception_escaping_releases_every_frame() -> None:
+    from framepool.evm import opcodes
+
+    def boom(c: object, pc: int) -> int:
+        raise RuntimeError("bug in an opcode")
+
+    # The contract CALLs itself once (so two frames are held), then hits opcode 0x0C.
+    call_self = _push(0) * 2 + _push(32) + _push(0) * 2 + b"\x30\x5a\xf1\x00"  # CALL(self, mem[0:32])
+    head_len = 7
+    code = _push(0) + b"\x35" + b"\x15" + _push(head_len + len(call_self)) + b"\x57"  # d == 0: jump
+    assert len(code) == head_len
+    code += call_self + b"\x5b\x0c"
+    vm = VM(PoolConfig.high_performance())
+    state = _state(code)
+    saved = opcodes.TABLE[0x0C]
+    opcodes.TABLE[0x0C] = boom
+    try:
+        # The top frame gets d=1 and calls itself with d=0 (zeroed memory); the child hits "boom".
+        with pytest.raises(RuntimeError):
+            vm.execute_transaction(state, BLOCK, _tx(data=(1).to_bytes(32, "big")))
+    finally:
+        opcodes.TABLE[0x0C] = saved
+    assert _acquired(vm.get_frame_pool_statistics().counts, FrameType.CALL) == 1
+    assert vm.get_frame_pool_statistics().counts.frames_active == 0
+
+
+def test_create_transaction_root_frame_is_regular() -> None:
+    # Init code returning one STOP byte as the runtime code.
+    init = _push(0) + _push(0) + b"\x53" + _push(1) + _push(0) + b"\xf3"
+    vm = VM(PoolConfig.high_performance())
+    state = _state(b"")
+    result = vm.execute_transaction(state, BLOCK, _tx(to=None, data=init, gas_limit=200_000))
+    assert result.success
+    counts = vm.get_frame_pool_statistics().counts
+    assert _acquired(counts, FrameType.REGULAR) == 1
+    assert _acquired(counts, FrameType.CREATE) == 0
+    from framepool.evm.opcodes import create_address
+
+    created = state.accounts[create_address(SENDER, 0)]
+    assert created.code == b"\x00" and created.nonce == 1
