@@ -162,7 +162,7 @@ def test_truncated_push_reads_zeros() -> None:
         (
             {"tx_type": 3, "max_fee_per_gas": 10, "max_fee_per_blob_gas": 1,
              "blob_versioned_hashes": (b"\x01" * 32,) * 7},
-            "TYPE_3_TX_MAX_BLOB_GAS_ALLOWANCE_EXCEEDED",
+            "TYPE_3_TX_BLOB_COUNT_EXCEEDED",
         ),
         ({"tx_type": 2, "max_fee_per_gas": 1, "max_priority_fee_per_gas": 2}, "PRIORITY_GREATER_THAN_MAX_FEE_PER_GAS"),
     ],

@@ -172,6 +172,9 @@ def sender_from_txbytes(txbytes: bytes) -> int:
 
 def _validate(state: State, block: BlockContext, tx: Transaction) -> tuple[int, int, int]:
     """Raise InvalidTransaction, or return (intrinsic gas, effective gas price, blob fee)."""
+    for name in ("value", "gas_price", "max_fee_per_gas", "max_priority_fee_per_gas", "max_fee_per_blob_gas"):
+        if not 0 <= getattr(tx, name) < 2**256:
+            raise InvalidTransaction("RLP_INVALID_VALUE", f"{name} does not fit in 256 bits")
     intrinsic = intrinsic_gas(tx)
     if intrinsic > tx.gas_limit:
         raise InvalidTransaction("INTRINSIC_GAS_TOO_LOW", f"{intrinsic} > {tx.gas_limit}")
@@ -183,7 +186,7 @@ def _validate(state: State, block: BlockContext, tx: Transaction) -> tuple[int, 
         raise InvalidTransaction("GAS_ALLOWANCE_EXCEEDED", f"{tx.gas_limit} > {block.gas_limit}")
     blob_gas = GAS_PER_BLOB * len(tx.blob_versioned_hashes) if tx.tx_type == 3 else 0
     if blob_gas > MAX_BLOB_GAS_PER_BLOCK:
-        raise InvalidTransaction("TYPE_3_TX_MAX_BLOB_GAS_ALLOWANCE_EXCEEDED")
+        raise InvalidTransaction("TYPE_3_TX_BLOB_COUNT_EXCEEDED", f"{len(tx.blob_versioned_hashes)} blobs")
     if tx.tx_type >= 2:
         if tx.max_fee_per_gas < tx.max_priority_fee_per_gas:
             raise InvalidTransaction("PRIORITY_GREATER_THAN_MAX_FEE_PER_GAS")
