@@ -154,4 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     add_statetest_arguments(sub.add_parser("statetest", help="run state-test fixtures"))
     args = parser.parse_args(argv)
-    return run_statetest(args)
+    try:
+        return run_statetest(args)
+    except BrokenPipeError:  # e.g. piped into `head`: stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
