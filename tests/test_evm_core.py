@@ -48,10 +48,10 @@ def _state(code: bytes, balance: int = 10**30) -> State:
 
 
 def _tx(**kw: object) -> Transaction:
-    base: dict[str, object] = dict(
-        tx_type=0, sender=SENDER, nonce=0, gas_limit=1_000_000, to=CONTRACT, value=0, data=b"",
-        gas_price=1,
-    )
+    base: dict[str, object] = {
+        "tx_type": 0, "sender": SENDER, "nonce": 0, "gas_limit": 1_000_000, "to": CONTRACT,
+        "value": 0, "data": b"", "gas_price": 1,
+    }
     base.update(kw)
     return Transaction(**base)  # type: ignore[arg-type]
 

@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 
 from framepool import PoolConfig
-from framepool.evm.fixtures import FixturesNotFoundError, fixtures_root, iter_vectors, load_fixture_file
+from framepool.evm.fixtures import (
+    FixturesNotFoundError,
+    fixtures_root,
+    iter_vectors,
+    load_fixture_file,
+)
 from framepool.evm.runner import add_statetest_arguments, run_statetest
 from framepool.evm.vm import VM, VectorResult
 

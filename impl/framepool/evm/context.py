@@ -8,28 +8,25 @@ here while the frame runs (they are written back to the ``PooledFrame`` at suspe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from framepool.evm.state import State
 
-if TYPE_CHECKING:  # pragma: no cover
-    pass
-
 __all__ = [
+    "STATUS_ERROR",
+    "STATUS_REVERT",
+    "STATUS_SUCCESS",
     "Ctx",
     "Env",
     "ExceptionalHalt",
     "Halt",
-    "Suspend",
-    "OutOfGas",
-    "StackOverflow",
     "InvalidJump",
     "InvalidOpcode",
-    "WriteInStaticContext",
+    "OutOfGas",
     "ReturnDataOutOfBounds",
-    "STATUS_SUCCESS",
-    "STATUS_REVERT",
-    "STATUS_ERROR",
+    "StackOverflow",
+    "Suspend",
+    "WriteInStaticContext",
 ]
 
 STATUS_SUCCESS = 0
@@ -85,20 +82,20 @@ class Env:
     """Block + transaction context for one transaction."""
 
     __slots__ = (
-        "state",
-        "coinbase",
-        "number",
-        "timestamp",
-        "gas_limit",
-        "prev_randao",
         "base_fee",
-        "chain_id",
         "blob_base_fee",
-        "origin",
-        "gas_price",
         "blob_hashes",
-        "manager",
         "block_hashes",
+        "chain_id",
+        "coinbase",
+        "gas_limit",
+        "gas_price",
+        "manager",
+        "number",
+        "origin",
+        "prev_randao",
+        "state",
+        "timestamp",
     )
 
     def __init__(
@@ -139,37 +136,37 @@ class Ctx:
     """One call frame's execution context (a message call, a creation or a precompile run)."""
 
     __slots__ = (
-        "stack",
-        "memory",
-        "gas",
-        "pc",
-        "code",
-        "code_size",
-        "raw_code",
-        "jumpdests",
         "address",
-        "caller",
-        "value",
+        "blockgas",
         "calldata",
-        "is_static",
-        "depth",
-        "return_data",
-        "output",
-        "status",
-        "env",
-        "parent",
-        "frame",
-        "snapshot",
-        "is_create",
-        "frame_type",
+        "caller",
+        "child",
+        "code",
         "code_address",
-        "transfer",
+        "code_hash",
+        "code_size",
+        "depth",
+        "env",
+        "fallgas",
+        "frame",
+        "frame_type",
+        "gas",
+        "is_create",
+        "is_static",
+        "jumpdests",
+        "memory",
+        "output",
+        "parent",
+        "pc",
+        "raw_code",
         "ret_off",
         "ret_size",
-        "child",
-        "code_hash",
-        "blockgas",
-        "fallgas",
+        "return_data",
+        "snapshot",
+        "stack",
+        "status",
+        "transfer",
+        "value",
     )
 
     def __init__(

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from framepool_spec import FrameType
-
 from framepool.evm.context import (
     STATUS_ERROR,
     STATUS_SUCCESS,
@@ -37,8 +35,9 @@ from framepool.evm.context import (
 )
 from framepool.evm.hashing import keccak256
 from framepool.evm.opcodes import BLOCK_ENDERS, MAX_CODE_SIZE, STATIC_GAS, TABLE
+from framepool_spec import FrameType
 
-__all__ = ["execute", "jump_analysis", "PRECOMPILES", "run_precompile"]
+__all__ = ["PRECOMPILES", "execute", "jump_analysis", "run_precompile"]
 
 G_CODE_DEPOSIT = 200
 _FRAME_TYPES = tuple(FrameType)
@@ -224,7 +223,7 @@ def _resume(parent: Ctx, child: Ctx) -> None:
     parent.return_data = out
     parent.stack.append(1 if ok else 0)
     if out and child.ret_size:
-        n = child.ret_size if child.ret_size < len(out) else len(out)
+        n = min(len(out), child.ret_size)
         off = child.ret_off
         parent.memory[off : off + n] = out[:n]
 

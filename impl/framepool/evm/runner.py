@@ -62,7 +62,12 @@ class _Progress:
 
 
 def run_statetest(args: argparse.Namespace) -> int:
-    from framepool.evm.fixtures import FixtureError, iter_fixture_files, iter_vectors, load_fixture_file
+    from framepool.evm.fixtures import (
+        FixtureError,
+        iter_fixture_files,
+        iter_vectors,
+        load_fixture_file,
+    )
     from framepool.evm.vm import VM
 
     out = sys.stdout
@@ -112,7 +117,7 @@ def run_statetest(args: argparse.Namespace) -> int:
             for vector in iter_vectors(test, args.fork):
                 try:
                     result = vm.run_vector(vector)
-                except Exception as exc:  # an internal error must not stop the run
+                except Exception as exc:  # noqa: BLE001 - an internal error must not stop the run
                     failed += 1
                     msg = f"internal error: {type(exc).__name__}: {exc}"
                     if args.json:

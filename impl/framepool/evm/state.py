@@ -17,7 +17,7 @@ Design
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from framepool.evm.hashing import EMPTY_KECCAK, keccak256
 
@@ -56,10 +56,23 @@ def _storage_root(storage: dict[int, int]) -> bytes:
     return root
 
 
+class PreAccountLike(Protocol):
+    """What ``State.from_pre`` reads of a pre-state account (e.g. ``fixtures.PreAccount``)."""
+
+    @property
+    def nonce(self) -> int: ...
+    @property
+    def balance(self) -> int: ...
+    @property
+    def code(self) -> bytes: ...
+    @property
+    def storage(self) -> Mapping[int, int]: ...
+
+
 class Account:
     """One account. ``storage`` holds only non-zero slots."""
 
-    __slots__ = ("nonce", "balance", "code", "code_hash", "storage")
+    __slots__ = ("balance", "code", "code_hash", "nonce", "storage")
 
     def __init__(
         self,
@@ -100,15 +113,15 @@ class State:
 
     __slots__ = (
         "accounts",
+        "created",
         "journal",
+        "logs",
+        "original",
+        "refund",
+        "to_delete",
+        "transient",
         "warm_addrs",
         "warm_slots",
-        "transient",
-        "original",
-        "created",
-        "to_delete",
-        "logs",
-        "refund",
     )
 
     def __init__(self, accounts: dict[int, Account] | None = None) -> None:
@@ -127,15 +140,15 @@ class State:
     # ------------------------------------------------------------------ construction / output
 
     @classmethod
-    def from_pre(cls, pre: Mapping[int, object]) -> State:
+    def from_pre(cls, pre: Mapping[int, PreAccountLike]) -> State:
         """Build from fixture ``PreAccount``-like objects (nonce, balance, code, storage)."""
         accounts: dict[int, Account] = {}
         for address, acct in pre.items():
-            storage = {k: v for k, v in getattr(acct, "storage").items() if v}
+            storage = {k: v for k, v in acct.storage.items() if v}
             accounts[address] = Account(
-                int(getattr(acct, "nonce")),
-                int(getattr(acct, "balance")),
-                bytes(getattr(acct, "code")),
+                int(acct.nonce),
+                int(acct.balance),
+                bytes(acct.code),
                 storage,
             )
         return cls(accounts)

@@ -13,21 +13,20 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from framepool_spec import FrameType
-
 from framepool.evm.context import STATUS_SUCCESS, Ctx, Env
 from framepool.evm.hashing import keccak256
 from framepool.evm.interpreter import PRECOMPILES, execute
 from framepool.evm.opcodes import MAX_INITCODE_SIZE, create_address
 from framepool.evm.state import State
+from framepool_spec import FrameType
 
 __all__ = [
+    "InvalidTransaction",
     "Transaction",
     "TxResult",
-    "InvalidTransaction",
-    "process_transaction",
-    "intrinsic_gas",
     "blob_gas_price",
+    "intrinsic_gas",
+    "process_transaction",
     "sender_from_secret",
     "sender_from_txbytes",
 ]

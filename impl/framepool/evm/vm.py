@@ -10,11 +10,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from framepool import FramePoolManager, PoolConfig
-
 from framepool.evm.state import State
-from framepool.evm.transaction import BlockContext, Transaction, TxResult, process_transaction, sender_from_secret
+from framepool.evm.transaction import (
+    BlockContext,
+    Transaction,
+    TxResult,
+    process_transaction,
+    sender_from_secret,
+)
 
-__all__ = ["VM", "VectorResult", "transaction_from_vector", "block_from_env"]
+__all__ = ["VM", "VectorResult", "block_from_env", "transaction_from_vector"]
 
 
 @dataclass(frozen=True)
