@@ -11,7 +11,10 @@ Design
   warm addresses and warm storage slots (EIP-2929), the refund counter, logs, the set of
   accounts created in this transaction and the SELFDESTRUCT set.
 * Like the Cancun execution spec, any balance/nonce/code change that leaves an account empty
-  (nonce 0, balance 0, no code) deletes it on the spot (EIP-161 without a separate touched set).
+  (nonce 0, balance 0, no code) deletes it on the spot.  This is EIP-161's clearing without a
+  separate "touched" set: since the Merge no empty account exists (EIP-7523), so the only
+  empty accounts a transaction can meet are ones it just made (a 0-wei transfer to a new
+  address, a 0 fee to an absent coinbase), and those are removed right away.
 """
 
 from __future__ import annotations

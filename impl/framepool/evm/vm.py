@@ -132,7 +132,10 @@ class VM:
             raise TypeError(f"state must be a framepool.evm.state.State, got {type(state).__name__}")
         if not isinstance(tx, Transaction):
             raise TypeError(f"tx must be a Transaction, got {type(tx).__name__}")
-        return process_transaction(state, block, tx, self._manager)
+        result = process_transaction(state, block, tx, self._manager)
+        # Pool housekeeping between transactions (no-op until pool_cleanup_interval elapsed).
+        self._manager.maybe_cleanup()
+        return result
 
     def run_vector(self, vector: Any) -> VectorResult:
         """Run one fixture vector on a fresh copy of its pre-state and compare with ``post``."""
