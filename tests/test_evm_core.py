@@ -262,3 +262,34 @@ def test_create_transaction_root_frame_is_regular() -> None:
 
     created = state.accounts[create_address(SENDER, 0)]
     assert created.code == b"\x00" and created.nonce == 1
+
+
+def test_jump_analysis_skips_push_data_and_sums_block_gas() -> None:
+    from framepool.evm.interpreter import jump_analysis
+
+    # PUSH2 0x5b5b (data, not JUMPDESTs), JUMPDEST, PUSH1 0, JUMP
+    code = bytes([0x61, 0x5B, 0x5B, 0x5B, 0x60, 0x00, 0x56])
+    padded, dests, blockgas, fallgas = jump_analysis(code)
+    assert dests == frozenset({3})
+    assert padded == code + bytes(33)
+    assert blockgas[0] == 3  # PUSH2, then the block is cut before the JUMPDEST
+    assert blockgas[3] == 1 + 3 + 8  # JUMPDEST PUSH1 JUMP
+    assert fallgas[3] == 0  # charged by the JUMPDEST itself
+
+
+def test_gas_opcode_sees_exact_per_opcode_accounting() -> None:
+    # PUSH1 1, PUSH1 2, ADD, POP, GAS, PUSH1 0, SSTORE  -> slot 0 = gas left after GAS
+    code = _push(1) + _push(2) + b"\x01\x50\x5a" + _push(0) + b"\x55"
+    vm = VM()
+    state = _state(code)
+    assert vm.execute_transaction(state, BLOCK, _tx(gas_limit=100_000)).success
+    assert state.accounts[CONTRACT].storage[0] == 100_000 - 21_000 - (3 + 3 + 3 + 2 + 2)
+
+
+def test_out_of_gas_inside_a_block_is_an_exceptional_halt() -> None:
+    # Enough gas for the first PUSH but not for the whole block: must fail like per-op charging.
+    code = _push(1) + _push(0) + b"\x55"
+    vm = VM()
+    state = _state(code)
+    result = vm.execute_transaction(state, BLOCK, _tx(gas_limit=21_004))
+    assert not result.success and result.gas_used == 21_004
