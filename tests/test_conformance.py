@@ -67,7 +67,7 @@ def test_default_settings_meet_the_required_budget() -> None:
 
 BROKEN_SETTINGS = settings(
     DEFAULT_SETTINGS,
-    max_examples=300,
+    max_examples=1000,
     derandomize=True,
     database=None,
     phases=[Phase.explicit, Phase.generate],
@@ -76,10 +76,10 @@ BROKEN_SETTINGS = settings(
 shrinking: finding the bug is the point here, and shrinking a 50-step run costs
 tens of seconds (run_conformance with default phases prints a minimal one)."""
 
-BROKEN_CONFIGS: list[PoolConfig | st.SearchStrategy[PoolConfig]] = [
-    PoolConfig.balanced(),
-    pool_configs(),
-]
+BROKEN_CONFIGS: dict[str, PoolConfig | st.SearchStrategy[PoolConfig]] = {
+    "balanced": PoolConfig.balanced(),
+    "random": pool_configs(),
+}
 
 # What each bug looks like when the suite reports it.
 SYMPTOMS = {
@@ -98,11 +98,15 @@ def test_every_broken_pool_has_a_symptom() -> None:
     assert len(BROKEN_POOLS) >= 6
 
 
+@pytest.mark.parametrize("where", sorted(BROKEN_CONFIGS))
 @pytest.mark.parametrize("name", sorted(BROKEN_POOLS))
-def test_conformance_catches_broken_pool(name: str) -> None:
+def test_conformance_catches_broken_pool(name: str, where: str) -> None:
+    """Each bug is found both on a preset and on small random configurations."""
     with pytest.raises(ConformanceFailure) as info:
         run_conformance(
-            factory_of(BROKEN_POOLS[name]), settings=BROKEN_SETTINGS, configs=BROKEN_CONFIGS
+            factory_of(BROKEN_POOLS[name]),
+            settings=BROKEN_SETTINGS,
+            configs=[BROKEN_CONFIGS[where]],
         )
     cause = info.value.__cause__
     assert isinstance(cause, ConformanceError), repr(cause)

@@ -78,6 +78,7 @@ from hypothesis.stateful import (
 )
 
 from framepool_spec.config import (
+    CLEANUP_MAX_USES,
     MAX_FRAME_AGE_MS,
     MAX_FRAME_SIZES,
     MAX_IDLE_MS,
@@ -647,12 +648,21 @@ def conformance_machine(
             """A held frame spawns a child (a refused pairing must raise InvalidParentError)."""
             self.ls.get_or_create(frame_type, self._active(i))
 
+        @rule(frame_types=st.lists(_TYPES, min_size=2, max_size=5))
+        def call_stack(self, frame_types: list[FrameType]) -> None:
+            """A root frame and a chain of nested calls under it (stops at a refused pairing)."""
+            frame = self.ls.acquire(frame_types[0])
+            for frame_type in frame_types[1:]:
+                if frame is None:
+                    break
+                frame = self.ls.get_or_create(frame_type, frame)
+
         @precondition(has_active)
         @rule(i=_INDEX)
         def release(self, i: int) -> None:
             self.ls.release(self._active(i))
 
-        @rule(frame_type=_TYPES, times=st.integers(min_value=1, max_value=6))
+        @rule(frame_type=_TYPES, times=st.integers(min_value=1, max_value=2 * CLEANUP_MAX_USES))
         def churn(self, frame_type: FrameType, times: int) -> None:
             """Short-lived frames, as a transaction makes them: acquire and release, repeatedly."""
             for _ in range(times):
@@ -683,8 +693,11 @@ def conformance_machine(
         def auto_tune(self) -> None:
             self.ls.auto_tune()
 
-        @rule()
-        def cleanup(self) -> None:
+        @rule(wait=st.sampled_from([0, MAX_IDLE_MS + 1]))
+        def cleanup(self, wait: int) -> None:
+            """Maintenance, possibly after a quiet period long enough to make idle frames stale."""
+            if wait:
+                self.ls.advance(wait)
             self.ls.cleanup()
 
         @rule()
