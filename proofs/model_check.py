@@ -132,11 +132,16 @@ def describe(path: tuple[Op, ...]) -> str:
     return " -> ".join(map(one, path)) or "(empty)"
 
 
-_HANDLE_OPS = frozenset({"release", "release_tree", "grow"})
+_HANDLE_OPS = frozenset({"child", "release", "release_tree", "grow"})
 
 
 class ModelCheckFailure(AssertionError):
-    """A sequence on which the pool and the model disagree (or an invariant breaks)."""
+    """A sequence on which the pool and the model disagree (or an invariant breaks).
+
+    ``path`` is the shortest failing sequence found. The driver's trace in the
+    message may list more operations: refused calls that left the state
+    unchanged are run on the same pool before the next operation is tried.
+    """
 
     def __init__(self, path: tuple[Op, ...], cause: ConformanceError) -> None:
         super().__init__(f"after {describe(path)}:\n{cause}")
