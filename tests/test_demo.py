@@ -1,9 +1,8 @@
 """The main job: `framepool demo` must show identical results with pooling on and off."""
 
-from framepool_spec.config import PoolConfig
-
 from framepool.evm.demo import expected_facts, run_script
 from framepool.workload import make_transactions, run_workload
+from framepool_spec.config import PoolConfig
 
 
 def test_contract_demo_behaves_and_pooling_changes_nothing() -> None:

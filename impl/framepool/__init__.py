@@ -4,6 +4,12 @@ The vocabulary (FrameType, PoolConfig, the errors) is shared with the reference
 model in ``framepool_spec``.
 """
 
+from framepool.frame import PooledFrame
+from framepool.gc_trigger import GarbageCollectionTrigger
+from framepool.manager import FramePoolManager, monotonic_ms
+from framepool.pool import FramePool
+from framepool.statistics import PoolStatistics
+from framepool.tracker import AllocationEvent, AllocationPattern, AllocationTracker, EventType
 from framepool_spec.config import FrameType, PoolConfig, can_be_parent_of
 from framepool_spec.errors import (
     ActiveChildrenError,
@@ -14,13 +20,6 @@ from framepool_spec.errors import (
     PoolClosedError,
 )
 from framepool_spec.statistics import ClassCounts, PoolCounts, TypeCounts
-
-from framepool.frame import PooledFrame
-from framepool.gc_trigger import GarbageCollectionTrigger
-from framepool.manager import FramePoolManager, monotonic_ms
-from framepool.pool import FramePool
-from framepool.statistics import PoolStatistics
-from framepool.tracker import AllocationEvent, AllocationPattern, AllocationTracker, EventType
 
 __all__ = [
     "ActiveChildrenError",

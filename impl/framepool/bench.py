@@ -11,10 +11,9 @@ import json
 import time
 from collections.abc import Callable
 
-from framepool_spec.config import FrameType, PoolConfig
-
 from framepool.manager import FramePoolManager
 from framepool.workload import make_transactions, run_workload
+from framepool_spec.config import FrameType, PoolConfig
 
 
 def _work(stack: list[int], memory: bytearray) -> None:

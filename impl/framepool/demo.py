@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from framepool_spec.config import PoolConfig
-
 from framepool.workload import WorkloadResult, make_transactions, run_workload
+from framepool_spec.config import PoolConfig
 
 
 def _table(on: WorkloadResult, off: WorkloadResult) -> str:

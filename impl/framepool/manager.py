@@ -11,6 +11,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from framepool.frame import ACTIVE, PooledFrame
+from framepool.gc_trigger import GarbageCollectionTrigger
+from framepool.pool import FramePool, LockLike
+from framepool.statistics import PoolStatistics
+from framepool.tracker import AllocationEvent, AllocationPattern
 from framepool_spec.config import (
     MAX_FRAME_SIZES,
     FrameType,
@@ -24,12 +29,6 @@ from framepool_spec.errors import (
     PoolClosedError,
 )
 from framepool_spec.statistics import PoolCounts
-
-from framepool.frame import ACTIVE, PooledFrame
-from framepool.gc_trigger import GarbageCollectionTrigger
-from framepool.pool import FramePool, LockLike
-from framepool.statistics import PoolStatistics
-from framepool.tracker import AllocationEvent, AllocationPattern
 
 Clock = Callable[[], int]
 

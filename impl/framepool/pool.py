@@ -65,6 +65,8 @@ import math
 from types import TracebackType
 from typing import Protocol
 
+from framepool.frame import ACTIVE, AVAILABLE, DESTROYED, STATE_NAMES, PooledFrame
+from framepool.tracker import AllocationTracker, EventType
 from framepool_spec.config import (
     CLEANUP_MAX_USES,
     MAX_FRAME_AGE_MS,
@@ -77,9 +79,6 @@ from framepool_spec.config import (
 )
 from framepool_spec.errors import ActiveChildrenError, DoubleReleaseError, PoolClosedError
 from framepool_spec.statistics import ClassCounts
-
-from framepool.frame import ACTIVE, AVAILABLE, DESTROYED, STATE_NAMES, PooledFrame
-from framepool.tracker import AllocationTracker, EventType
 
 _POOL_ALLOC = int(EventType.POOL_ALLOCATION)
 _DIRECT_ALLOC = int(EventType.DIRECT_ALLOCATION)

@@ -28,9 +28,8 @@ from typing import Any
 
 from hypothesis import HealthCheck, settings
 
-from framepool_spec.config import PRESET_NAMES, PoolConfig
-
 from framepool.manager import FramePoolManager
+from framepool_spec.config import PRESET_NAMES, PoolConfig
 
 
 def _own_factory(config: PoolConfig, clock: Callable[[], int], **kwargs: Any) -> FramePoolManager:

@@ -15,11 +15,10 @@ import time
 import tracemalloc
 from dataclasses import dataclass
 
-from framepool_spec.config import FrameType, PoolConfig, can_be_parent_of
-
 from framepool.frame import PooledFrame
 from framepool.manager import FramePoolManager
 from framepool.statistics import PoolStatistics
+from framepool_spec.config import FrameType, PoolConfig, can_be_parent_of
 
 _CHILD_TYPES = (
     (FrameType.CALL, 40),

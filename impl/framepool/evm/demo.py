@@ -23,13 +23,13 @@ import time
 from dataclasses import dataclass
 
 from Crypto.Hash import RIPEMD160
-from framepool_spec.config import PoolConfig
 
 from framepool.evm import trie
 from framepool.evm.asm import assemble, initcode_for
 from framepool.evm.state import Account, State
 from framepool.evm.transaction import BlockContext, Transaction, TxResult
 from framepool.evm.vm import VM
+from framepool_spec.config import PoolConfig
 
 SENDER = 0x5E4D_E200_0000_0000_0000_0000_0000_0000_0000_0001
 RECURSOR = 0x1000
@@ -231,7 +231,7 @@ def run_contract_demo(preset: str) -> bool:
     for step, a, b in zip(script(), pooled.results, unpooled.results):
         same = (a.error, a.success, a.gas_used, a.output, a.logs) == (b.error, b.success, b.gas_used, b.output, b.logs)
         identical &= same
-        status = "ok" if a.success else f"reverted" if a.error is None else f"invalid: {a.error}"
+        status = "ok" if a.success else "reverted" if a.error is None else f"invalid: {a.error}"
         print(f"{step.label:<46}{a.gas_used:>14}{b.gas_used:>16}  {'yes' if same else 'NO'}  ({status})")
     roots = (pooled.state.root(), unpooled.state.root())
     identical &= roots[0] == roots[1]
