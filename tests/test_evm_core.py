@@ -293,3 +293,23 @@ def test_out_of_gas_inside_a_block_is_an_exceptional_halt() -> None:
     state = _state(code)
     result = vm.execute_transaction(state, BLOCK, _tx(gas_limit=21_004))
     assert not result.success and result.gas_used == 21_004
+
+
+def test_memoized_state_root_equals_trie_state_root() -> None:
+    from framepool.evm import trie
+
+    state = State(
+        {
+            1: Account(nonce=1, balance=5, code=b"\x60\x00", storage={1: 2, 3: 4}),
+            2: Account(balance=7),
+            SENDER: Account(nonce=3, balance=10**18),
+        }
+    )
+    for _ in range(2):  # the second round hits the caches
+        expected = trie.state_root(
+            {
+                a: (x.nonce, x.balance, trie.storage_root(x.storage), x.code_hash)
+                for a, x in state.accounts.items()
+            }
+        )
+        assert state.root() == expected

@@ -29,6 +29,8 @@ __all__ = ["Account", "State"]
 
 _CODE_HASHES: dict[bytes, bytes] = {}
 _STORAGE_ROOTS: dict[frozenset[tuple[int, int]], bytes] = {}
+_ADDRESS_HASHES: dict[int, bytes] = {}
+_ACCOUNT_RLP: dict[tuple[int, int, bytes, bytes], bytes] = {}
 _CACHE_MAX = 4096
 
 
@@ -164,15 +166,30 @@ class State:
         }
 
     def root(self) -> bytes:
-        """The state root (via ``framepool.evm.trie``)."""
+        """The state root, built with ``framepool.evm.trie``.
+
+        Same result as ``trie.state_root``, but the per-account pieces (keccak of the address,
+        the account's RLP) are memoized, since fixture vectors share most of their accounts.
+        """
         from framepool.evm import trie
 
-        return trie.state_root(
-            {
-                a: (x.nonce, x.balance, _storage_root(x.storage), x.code_hash)
-                for a, x in self.accounts.items()
-            }
-        )
+        items: dict[bytes, bytes] = {}
+        for address, x in self.accounts.items():
+            key = _ADDRESS_HASHES.get(address)
+            if key is None:
+                key = keccak256(address.to_bytes(20, "big"))
+                if len(_ADDRESS_HASHES) >= _CACHE_MAX:
+                    _ADDRESS_HASHES.clear()
+                _ADDRESS_HASHES[address] = key
+            fields = (x.nonce, x.balance, _storage_root(x.storage), x.code_hash)
+            encoded = _ACCOUNT_RLP.get(fields)
+            if encoded is None:
+                encoded = trie.account_rlp(*fields)
+                if len(_ACCOUNT_RLP) >= _CACHE_MAX:
+                    _ACCOUNT_RLP.clear()
+                _ACCOUNT_RLP[fields] = encoded
+            items[key] = encoded
+        return trie.trie_root(items)
 
     def begin_transaction(self) -> None:
         """Reset the per-transaction substate."""
