@@ -150,6 +150,8 @@ def _enter(env: Env, c: Ctx, parent_frame: Any) -> bool:
     Returns True if code must run, False if the frame already finished (precompile, empty code).
     """
     is_pre = c.code_address in PRECOMPILES and not c.is_create
+    # A precompile run inside the EVM gets a PRECOMPILE frame; the outermost frame of a
+    # transaction is always REGULAR, even when the transaction calls a precompile directly.
     ftype = _PRECOMPILE if is_pre and parent_frame is not None else _FRAME_TYPES[c.frame_type]
     frame = env.manager.get_or_create(ftype, parent_frame)
     c.frame = frame
