@@ -196,14 +196,3 @@ def test_model_and_errors_used_by_the_suite_exist() -> None:
     model.release(fid, 0)
     with pytest.raises(DoubleReleaseError):
         model.release(fid, 0)
-
-
-def test_threads_hook_reports_a_missing_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
-    from framepool_spec import conformance
-
-    monkeypatch.setattr(conformance, "CONCURRENT_MODULES", ("framepool_spec.no_such_module",))
-    quick = settings(DEFAULT_SETTINGS, max_examples=1, stateful_step_count=2)
-    with pytest.raises(LookupError, match="run_concurrent_conformance"):
-        run_conformance(
-            real_pool, settings=quick, configs=[st.just(PoolConfig.minimal())], threads=2
-        )

@@ -28,10 +28,8 @@ from framepool import FramePoolManager
 from framepool_spec.config import PoolConfig
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # proofs/ is a package at the repository root, not installed
-    sys.path.insert(0, str(ROOT))
 
-from proofs import contracts
+from proofs import contracts  # the repository root is on sys.path (pyproject: pythonpath)
 from proofs.model_check import Checker, ModelCheckFailure, describe, main
 
 BROKEN_CONTRACT = Path(__file__).resolve().parent / "crosshair_broken_contract.py"

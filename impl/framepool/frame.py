@@ -39,7 +39,6 @@ class PooledFrame:
         "usage_count",
         "allocation_time",
         "last_access_time",
-        "needs_cleanup",
         "_state",
         "_pool",
         "__weakref__",
@@ -61,7 +60,6 @@ class PooledFrame:
         self.usage_count = 0
         self.allocation_time = now
         self.last_access_time = now
-        self.needs_cleanup = False
         self._state = ACTIVE
         self._pool = pool
 
@@ -91,7 +89,6 @@ class PooledFrame:
         self.return_data = b""
         self.parent = None
         self.depth = 0
-        self.needs_cleanup = False
 
     def memory_usage(self) -> int:
         """Bytes this frame holds (object, buffers, child list), an estimate."""
@@ -107,7 +104,6 @@ class PooledFrame:
         return (
             now - self.allocation_time < max_age
             and len(self.memory) <= max_memory
-            and not self.needs_cleanup
         )
 
     def reuse_score(self, now: int) -> float:

@@ -188,7 +188,6 @@ class FramePool:
                 len(self.available) < self.current_size
                 and now - frame.allocation_time < MAX_FRAME_AGE_MS
                 and len(frame.memory) <= MAX_POOLED_MEMORY_BYTES
-                and not frame.needs_cleanup
             )
             # inlined frame.reset(): exactly once per release, pooled or not
             frame.stack.clear()
@@ -197,7 +196,6 @@ class FramePool:
             frame.contract = None
             frame.return_data = b""
             frame.depth = 0
-            frame.needs_cleanup = False
             if pooled:
                 frame.last_access_time = now
                 frame._state = AVAILABLE

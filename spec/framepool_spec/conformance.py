@@ -54,12 +54,12 @@ the configuration and how to reproduce the run; Hypothesis prints the failing
 steps above it.
 
 ``threads=N`` additionally runs the concurrent checks of
-``framepool_spec.linearizability`` (see :func:`_run_concurrent_checks`).
+``framepool_spec.concurrency`` (real-thread histories checked for
+linearizability, and schedule exploration for pools that take ``lock_factory=``).
 """
 
 from __future__ import annotations
 
-import importlib
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -824,21 +824,6 @@ def run_conformance(
             _run_concurrent_checks(factory, strategy, threads=threads, settings=chosen)
 
 
-class ConcurrentCheck(Protocol):
-    def __call__(
-        self,
-        factory: PoolFactory,
-        configs: st.SearchStrategy[PoolConfig],
-        *,
-        threads: int,
-        settings: Settings,
-    ) -> None: ...
-
-
-CONCURRENT_MODULES = ("framepool_spec.concurrency", "framepool_spec.linearizability")
-CONCURRENT_ENTRY = "run_concurrent_conformance"
-
-
 def _run_concurrent_checks(
     factory: PoolFactory,
     configs: st.SearchStrategy[PoolConfig],
@@ -846,24 +831,10 @@ def _run_concurrent_checks(
     threads: int,
     settings: Settings,
 ) -> None:
-    """The hook for ``threads=N``: the concurrent checks' entry point, ``run_concurrent_conformance``.
+    """``threads=N``: linearizability of real-thread histories and controlled schedules.
 
-    The concurrent checks (linearizability of recorded histories, controlled
-    schedules) live in their own modules; this hook only finds their entry
-    point -- in the first of :data:`CONCURRENT_MODULES` that exports
-    :data:`CONCURRENT_ENTRY` -- and calls it with the same factory, the config
-    strategy, ``threads=`` and ``settings=``. It must raise on a failure.
+    Imported on first use: the concurrent checks are heavier than the sequential ones.
     """
-    for name in CONCURRENT_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        check: ConcurrentCheck | None = getattr(module, CONCURRENT_ENTRY, None)
-        if check is not None:
-            check(factory, configs, threads=threads, settings=settings)
-            return
-    raise LookupError(
-        f"threads={threads} needs {CONCURRENT_ENTRY}(factory, configs, *, threads, settings) "
-        f"in one of {', '.join(CONCURRENT_MODULES)}; none exports it yet"
-    )
+    from framepool_spec.concurrency import run_concurrent_conformance
+
+    run_concurrent_conformance(factory, configs, threads=threads, settings=settings)
