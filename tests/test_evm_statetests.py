@@ -127,7 +127,12 @@ FULL_FOLDERS = [
     "stReturnDataTest",
     "stPreCompiledContracts",
     "stRandom",
-    "VMTests",
+    "VMTests/vmArithmeticTest",
+    "VMTests/vmBitwiseLogicOperation",
+    "VMTests/vmIOandFlowOperations",
+    "VMTests/vmLogTest",
+    "VMTests/vmTests",
+    # VMTests/vmPerformance (23 vectors, ~10 min per run) is test_vm_performance_folder (deep).
     "Cancun",
 ]
 
@@ -141,3 +146,12 @@ def test_full_folder_pool_on_off(folder: str) -> None:
     assert on == off
     passed = sum(r.passed for r in on)
     assert passed >= 0.95 * len(on), [r for r in on if not r.passed][:5]
+
+
+@pytest.mark.fixtures_full
+@pytest.mark.deep
+def test_vm_performance_folder() -> None:
+    """VMTests/vmPerformance: tens of millions of opcodes per vector; pooled run only."""
+    paths = sorted((_root() / "VMTests" / "vmPerformance").rglob("*.json"))
+    results = _run_all(VM(PoolConfig.high_performance()), paths)
+    assert all(r.passed for r in results), [r for r in results if not r.passed][:3]
