@@ -14,10 +14,9 @@ from framepool import PoolConfig
 from framepool.evm.fixtures import (
     FixturesNotFoundError,
     fixtures_root,
-    iter_vectors,
-    load_fixture_file,
 )
 from framepool.evm.runner import add_statetest_arguments, run_statetest
+from framepool.evm.sample import run_vectors, sample_paths
 from framepool.evm.vm import VM, VectorResult
 
 
@@ -28,42 +27,12 @@ def _root() -> Path:
         pytest.skip("ethereum-tests fixtures not available")
 
 
-SAMPLE = [
-    "VMTests/vmArithmeticTest/exp.json",
-    "VMTests/vmIOandFlowOperations/jump.json",
-    "VMTests/vmTests/suicide.json",
-    "stCallCodes/callcallcallcode_001.json",
-    "stCallCreateCallCodeTest/Call1024BalanceTooLow.json",
-    "stDelegatecallTestHomestead/delegatecallBasic.json",
-    "stStaticCall/static_CallRecursiveBomb0.json",
-    "stCreate2/create2collisionStorage.json",
-    "stCreateTest/CreateOOGafterInitCodeRevert.json",
-    "stRevertTest/RevertOpcodeCalls.json",
-    "stMemoryTest/mcopy.json",
-    "stStackTests/underflowTest.json",
-    "stReturnDataTest/returndatacopy_following_call.json",
-    "stPreCompiledContracts/modexpTests.json",
-    "stRandom/randomStatetest100.json",
-    "stSStoreTest/sstore_changeFromExternalCallInInitCode.json",
-    "stEIP1559/lowGasLimit.json",
-    "stTransactionTest/NoSrcAccount1559.json",
-]
-
-
 def _sample_paths() -> list[Path]:
-    root = _root()
-    paths = [root / p for p in SAMPLE if (root / p).is_file()]
-    cancun = sorted((root / "Cancun").rglob("*.json"))[:6]
-    return paths + cancun
+    return sample_paths(_root())
 
 
 def _run_all(vm: VM, paths: list[Path]) -> list[VectorResult]:
-    results: list[VectorResult] = []
-    for path in paths:
-        for test in load_fixture_file(path):
-            for vector in iter_vectors(test, "Cancun"):
-                results.append(vm.run_vector(vector))
-    return results
+    return run_vectors(vm, paths)
 
 
 def test_sample_pool_on_and_off_agree_and_pass() -> None:

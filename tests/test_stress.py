@@ -270,12 +270,8 @@ def _fixture_vectors(fixtures: Any, root: Path) -> list[Any]:
 
 
 def _vm_on(vm_module: Any, manager: FramePoolManager) -> Any:
-    """A VM whose frames come from ``manager`` (the VM makes its own otherwise)."""
-    vm = vm_module.VM(manager.config)
-    if not hasattr(vm, "_manager"):
-        pytest.skip("VM keeps its manager elsewhere: cannot share one")
-    vm._manager = manager
-    return vm
+    """A VM whose frames come from the shared ``manager``."""
+    return vm_module.VM(manager=manager)
 
 
 def test_vms_on_threads_share_one_manager() -> None:

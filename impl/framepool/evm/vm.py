@@ -91,8 +91,19 @@ def transaction_from_vector(vector: Any) -> Transaction:
 class VM:
     """Runs transactions; every message call, creation and precompile run uses a pooled frame."""
 
-    def __init__(self, config: PoolConfig | None = None) -> None:
-        self._manager = FramePoolManager(config if config is not None else PoolConfig.disabled())
+    def __init__(self, config: PoolConfig | None = None, *, manager: FramePoolManager | None = None) -> None:
+        """A VM pooling frames per ``config`` (default: no pooling), or on a shared ``manager``.
+
+        Several VMs on several threads may share one manager: it is thread-safe,
+        and each transaction's frames stay on the thread that runs it.
+        """
+        if manager is not None and config is not None:
+            raise ValueError("give either config or manager, not both")
+        if manager is not None and not isinstance(manager, FramePoolManager):
+            raise TypeError(f"manager must be a FramePoolManager, got {type(manager).__name__}")
+        if manager is None:
+            manager = FramePoolManager(config if config is not None else PoolConfig.disabled())
+        self._manager = manager
 
     @property
     def manager(self) -> FramePoolManager:
