@@ -16,7 +16,7 @@ at any bytecode, so real-thread runs hit the window often enough.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -140,10 +140,11 @@ class UnlockedAutoTune(FramePoolManager):
 
 class InvertedCleanupOrder(FramePoolManager):
     @contextmanager
-    def _descending_locks(self) -> Iterator[None]:
+    def _locks_in(self, pools: Sequence[FramePool]) -> Iterator[None]:
+        """Take the class locks of ``pools`` in that order, then the meta lock, with switch points."""
         taken: list[LockLike] = []
         try:
-            for pool in reversed(self._pools):  # BUG (d): the opposite of the documented order
+            for pool in pools:
                 pool.lock.acquire()
                 taken.append(pool.lock)
                 switch_point()
@@ -155,20 +156,15 @@ class InvertedCleanupOrder(FramePoolManager):
                 lock.release()
 
     @contextmanager
+    def _descending_locks(self) -> Iterator[None]:
+        with self._locks_in(tuple(reversed(self._pools))):  # BUG (d): the opposite of the documented order
+            yield
+
+    @contextmanager
     def _all_locks(self) -> Iterator[None]:
         # The documented order, with the same switch points as the broken one.
-        taken: list[LockLike] = []
-        try:
-            for pool in self._pools:
-                pool.lock.acquire()
-                taken.append(pool.lock)
-                switch_point()
-            self._meta_lock.acquire()
-            taken.append(self._meta_lock)
+        with self._locks_in(self._pools):
             yield
-        finally:
-            for lock in reversed(taken):
-                lock.release()
 
     def cleanup(self) -> int:
         with self._descending_locks():
