@@ -1,12 +1,29 @@
 """Deliberately broken frame pools, one bug each, for showing the checks catch them.
 
-Each class is a :class:`framepool.FramePoolManager` with a single wrong
-behaviour; ``BROKEN_POOLS`` maps a short name to the class. Tests only.
+Each is a :class:`framepool.FramePoolManager` with a single wrong behaviour;
+``BROKEN_POOLS`` maps a short name to it. Tests only.
+
+Two kinds:
+
+* hand-written subclasses, one per bug, below;
+* *seeded mutants* (:func:`seeded`): the real pool's own method source with one
+  edit -- ``<`` for ``<=``, a reset line dropped, the wrong timestamp -- the
+  way a person seeds a bug by hand. Built from the current source, so they
+  follow the pool as it changes; an edit that no longer applies fails loudly at
+  import instead of quietly testing nothing.
 """
 
 from __future__ import annotations
 
+import inspect
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from framepool import FramePoolManager, FrameType, PooledFrame
+from framepool.gc_trigger import GarbageCollectionTrigger
+from framepool.pool import FramePool
 from framepool.frame import ACTIVE, DESTROYED
 from framepool_spec.config import CLEANUP_MAX_USES, MAX_IDLE_MS
 from framepool_spec.errors import PoolClosedError
@@ -112,6 +129,147 @@ class LeakyReleaseTree(FramePoolManager):
         return super().release_tree(frame)
 
 
+# ---- seeded mutants -------------------------------------------------------------------
+
+Edit = tuple[str, str, str]
+"""(method name, text, replacement): the text must occur exactly once in the method."""
+
+
+def _mutated(cls: type, edits: Sequence[Edit]) -> type:
+    """A subclass of ``cls`` whose methods are compiled from their source with ``edits``."""
+    body: dict[str, Any] = {"__slots__": ()} if "__slots__" in vars(cls) else {}
+    module = sys.modules[cls.__module__]
+    for method in {name for name, _, _ in edits}:
+        source = textwrap.dedent(inspect.getsource(getattr(cls, method)))
+        for name, old, new in edits:
+            if name == method:
+                if source.count(old) != 1:
+                    raise AssertionError(f"{cls.__name__}.{method} no longer contains {old!r} once")
+                source = source.replace(old, new)
+        namespace = dict(vars(module))
+        exec(compile(source, f"<mutant of {cls.__name__}.{method}>", "exec"), namespace)
+        body[method] = namespace[method]
+    return type(f"Mutant{cls.__name__}", (cls,), body)
+
+
+def seeded(
+    doc: str, *, pool: Sequence[Edit] = (), manager: Sequence[Edit] = (), gc: Sequence[Edit] = ()
+) -> type[FramePoolManager]:
+    """A manager whose pools, own methods and/or GC trigger carry the given edits."""
+    pool_class = _mutated(FramePool, pool) if pool else None
+    gc_class = _mutated(GarbageCollectionTrigger, gc) if gc else None
+    base: type[FramePoolManager] = _mutated(FramePoolManager, manager) if manager else FramePoolManager
+
+    def __init__(self: FramePoolManager, *args: Any, **kwargs: Any) -> None:
+        base.__init__(self, *args, **kwargs)
+        if pool_class is not None:
+            for p in self._pools:
+                p.__class__ = pool_class
+        if gc_class is not None:
+            self._gc_trigger.__class__ = gc_class
+
+    broken = type("Seeded", (base,), {"__init__": __init__, "__doc__": doc})
+    return broken  # type: ignore[return-value]
+
+
+def _reset_forgets(statement: str) -> type[FramePoolManager]:
+    return seeded(f"release's reset forgets ``{statement}``", pool=[("release", statement, "pass")])
+
+
+SEEDED: dict[str, Callable[[], type[FramePoolManager]]] = {
+    # frame hygiene: a reused frame keeps the previous holder's data
+    "reset_forgets_stack": lambda: _reset_forgets("frame.stack.clear()"),
+    "reset_forgets_memory": lambda: _reset_forgets("del frame.memory[:]"),
+    "reset_forgets_return_data": lambda: _reset_forgets('frame.return_data = b""'),
+    "reset_forgets_gas": lambda: _reset_forgets("frame.gas = 0"),
+    "reset_forgets_contract": lambda: _reset_forgets("frame.contract = None"),
+    # boundaries: < for <= and the reverse, the wrong timestamp, a missing floor
+    "age_limit_inclusive": lambda: seeded(
+        "a frame exactly MAX_FRAME_AGE_MS old is still pooled",
+        pool=[("release", "< MAX_FRAME_AGE_MS", "<= MAX_FRAME_AGE_MS")],
+    ),
+    "age_from_last_access": lambda: seeded(
+        "the pooling age is measured from the last hand-out, not from creation",
+        pool=[("release", "now - frame.allocation_time", "now - frame.last_access_time")],
+    ),
+    "memory_limit_exclusive": lambda: seeded(
+        "a frame holding exactly MAX_POOLED_MEMORY_BYTES is not pooled",
+        pool=[("release", "<= MAX_POOLED_MEMORY_BYTES", "< MAX_POOLED_MEMORY_BYTES")],
+    ),
+    "release_room_inclusive": lambda: seeded(
+        "release pools a frame into a full class (one idle frame too many)",
+        pool=[("release", "len(self.available) < self.current_size", "len(self.available) <= self.current_size")],
+    ),
+    "cleanup_idle_inclusive": lambda: seeded(
+        "cleanup destroys a frame idle exactly MAX_IDLE_MS",
+        pool=[("cleanup_locked", "> MAX_IDLE_MS", ">= MAX_IDLE_MS")],
+    ),
+    "cleanup_uses_inclusive": lambda: seeded(
+        "cleanup destroys a frame used exactly CLEANUP_MAX_USES times",
+        pool=[("cleanup_locked", "< CLEANUP_MAX_USES", "<= CLEANUP_MAX_USES")],
+    ),
+    "cleanup_idle_from_creation": lambda: seeded(
+        "cleanup measures idleness from creation, not from the last release",
+        pool=[("cleanup_locked", "now - frame.last_access_time", "now - frame.allocation_time")],
+    ),
+    "shrink_at_threshold": lambda: seeded(
+        "auto_tune shrinks a class whose utilization equals the shrink threshold",
+        pool=[("auto_tune_locked", "< shrink_threshold", "<= shrink_threshold")],
+    ),
+    "grow_at_target_hit_rate": lambda: seeded(
+        "auto_tune grows a class whose hit rate equals TARGET_HIT_RATE",
+        pool=[("auto_tune_locked", "< TARGET_HIT_RATE", "<= TARGET_HIT_RATE")],
+    ),
+    "shrink_below_initial": lambda: seeded(
+        "auto_tune shrinks below the initial size",
+        pool=[(
+            "auto_tune_locked",
+            "max(math.floor(self.current_size * SHRINK_FACTOR), self.initial_size)",
+            "math.floor(self.current_size * SHRINK_FACTOR)",
+        )],
+    ),
+    "expand_at_miss_rate": lambda: seeded(
+        "a miss expands its class when the miss rate equals MISS_EXPAND_RATE",
+        pool=[("_expand_after_miss_locked", "> MISS_EXPAND_RATE", ">= MISS_EXPAND_RATE")],
+    ),
+    "gc_overdue_inclusive": lambda: seeded(
+        "the GC interval counts as passed when exactly GC_INTERVAL_MS went by",
+        gc=[("should_trigger_gc", "> self.gc_interval", ">= self.gc_interval")],
+    ),
+    "gc_threshold_inclusive": lambda: seeded(
+        "GC fires at a pressure equal to the threshold",
+        gc=[("should_trigger_gc", "memory_pressure > self.pressure_threshold", "memory_pressure >= self.pressure_threshold")],
+    ),
+    "gc_force_inclusive": lambda: seeded(
+        "GC is forced at a pressure equal to FORCE_GC_PRESSURE",
+        gc=[("should_trigger_gc", "memory_pressure > self.force_threshold", "memory_pressure >= self.force_threshold")],
+    ),
+    "forced_gc_keeps_timer": lambda: seeded(
+        "a forced GC does not restart the interval",
+        gc=[("should_trigger_gc", "self.last_gc_time = now", "self.last_gc_time = now if overdue else self.last_gc_time")],
+    ),
+    # which frames, and figures
+    "shrink_destroys_hottest": lambda: seeded(
+        "a shrink destroys the most recently used idle frames instead of the coldest",
+        pool=[
+            ("set_size_locked", "victims = self.available[:excess]", "victims = self.available[-excess:]"),
+            ("set_size_locked", "del self.available[:excess]", "del self.available[-excess:]"),
+        ],
+    ),
+    "peak_only_at_snapshot": lambda: seeded(
+        "the peak of active frames is only brought up to date when statistics are read",
+        pool=[
+            ("acquire", "if self.active > self.peak_active:", "if False:"),
+            ("counts_locked", "peak_active=self.peak_active", "peak_active=max(self.peak_active, self.active)"),
+        ],
+    ),
+    "cleanup_time_not_recorded": lambda: seeded(
+        "cleanup forgets to record when it ran",
+        manager=[("cleanup", "self._last_cleanup_time = now", "pass")],
+    ),
+}
+
+
 BROKEN_POOLS: dict[str, type[FramePoolManager]] = {
     "overflow_not_counted": OverflowNotCounted,
     "double_release_accepted": DoubleReleaseAccepted,
@@ -120,4 +278,5 @@ BROKEN_POOLS: dict[str, type[FramePoolManager]] = {
     "cleanup_ignores_usage": CleanupIgnoresUsage,
     "shrink_keeps_frames": ShrinkKeepsFrames,
     "leaky_release_tree": LeakyReleaseTree,
+    **{name: build() for name, build in SEEDED.items()},
 }

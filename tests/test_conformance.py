@@ -14,7 +14,7 @@ import pytest
 from hypothesis import Phase, settings
 from hypothesis import strategies as st
 
-from broken_pools import BROKEN_POOLS
+from broken_pools import BROKEN_POOLS, SEEDED
 from framepool import FramePoolManager, FrameType, PooledFrame
 from framepool_spec.config import PRESET_NAMES, PoolConfig
 from framepool_spec.conformance import (
@@ -27,7 +27,9 @@ from framepool_spec.conformance import (
     pool_configs,
     run_conformance,
 )
+from framepool_spec.boundaries import cases, run_boundary_scenarios
 from framepool_spec.errors import DoubleReleaseError, ForeignFrameError
+from framepool_spec.lockstep import fresh_violations, payload_fields, scribble
 from framepool_spec.model import PoolModel
 
 
@@ -88,30 +90,122 @@ SYMPTOMS = {
     "child_stays_linked": r"(held frame #\d+: \(type, parent, children, depth, uses\)|the pool raised ActiveChildrenError)",
     "hit_counted_as_miss": r"counts\(\) differ(.|\n)*hits: pool \d+, model \d+",
     "cleanup_ignores_usage": r"cleanup\(\): the pool returned \d+, the model returned \d+",
-    "shrink_keeps_frames": r"must destroy \d+ of its idle frames, not \[\]",
+    "shrink_keeps_frames": r"counts\(\) differ(.|\n)*destroyed: pool \d+, model \d+",
     "leaky_release_tree": r"counts\(\) differ(.|\n)*active: pool \d+, model \d+",
 }
 
 
-def test_every_broken_pool_has_a_symptom() -> None:
-    assert set(SYMPTOMS) == set(BROKEN_POOLS)
-    assert len(BROKEN_POOLS) >= 6
+HAND_WRITTEN = sorted(set(BROKEN_POOLS) - set(SEEDED))
+
+
+def test_every_hand_written_broken_pool_has_a_symptom() -> None:
+    assert set(SYMPTOMS) == set(HAND_WRITTEN)
+    assert len(HAND_WRITTEN) >= 6
 
 
 @pytest.mark.parametrize("where", sorted(BROKEN_CONFIGS))
-@pytest.mark.parametrize("name", sorted(BROKEN_POOLS))
-def test_conformance_catches_broken_pool(name: str, where: str) -> None:
-    """Each bug is found both on a preset and on small random configurations."""
+@pytest.mark.parametrize("name", HAND_WRITTEN)
+def test_random_search_catches_broken_pool(name: str, where: str) -> None:
+    """Each bug is found by the random search alone, on a preset and on small random configs."""
     with pytest.raises(ConformanceFailure) as info:
         run_conformance(
             factory_of(BROKEN_POOLS[name]),
             settings=BROKEN_SETTINGS,
             configs=[BROKEN_CONFIGS[where]],
+            boundaries=False,
         )
     cause = info.value.__cause__
     assert isinstance(cause, ConformanceError), repr(cause)
     assert re.search(SYMPTOMS[name], str(cause)), str(cause)
     assert "Reproduce:" in str(info.value)
+
+
+# ---- the boundary cases ------------------------------------------------------------------
+
+# The family of boundary cases where each seeded bug must show first.
+CAUGHT_BY = {
+    "reset_forgets_stack": "uses",
+    "reset_forgets_memory": "uses",
+    "reset_forgets_return_data": "uses",
+    "reset_forgets_gas": "uses",
+    "reset_forgets_contract": "uses",
+    "age_limit_inclusive": "age+0",
+    "age_from_last_access": "age-after-reuse",
+    "memory_limit_exclusive": "memory+0",
+    "release_room_inclusive": "auto-tune",
+    "cleanup_idle_inclusive": "idle+0",
+    "cleanup_uses_inclusive": "uses+0",
+    "cleanup_idle_from_creation": "idle-1",
+    "shrink_at_threshold": "auto-tune",
+    "grow_at_target_hit_rate": "auto-tune",
+    "shrink_below_initial": "auto-tune(initial=5",
+    "expand_at_miss_rate": "auto-tune(initial=4",
+    "gc_overdue_inclusive": "gc-interval+0",
+    "gc_threshold_inclusive": "gc-pressure+0",
+    "gc_force_inclusive": "gc-force+0",
+    "forced_gc_keeps_timer": "gc-forced-resets-timer-1",
+    "shrink_destroys_hottest": "auto-tune",
+    "peak_only_at_snapshot": "idle",
+    "cleanup_time_not_recorded": "idle",
+}
+
+
+def test_every_seeded_bug_has_a_place_to_show() -> None:
+    assert set(CAUGHT_BY) == set(SEEDED)
+
+
+def test_real_pool_passes_every_boundary_case() -> None:
+    assert run_boundary_scenarios(real_pool) == len(list(cases())) > 500
+
+
+@pytest.mark.parametrize("name", sorted(SEEDED))
+def test_boundary_cases_catch_seeded_bug(name: str) -> None:
+    with pytest.raises(ConformanceFailure) as info:
+        run_boundary_scenarios(factory_of(BROKEN_POOLS[name]))
+    message = str(info.value)
+    assert f"fails the boundary case '{CAUGHT_BY[name]}" in message, message
+    assert "Reproduce: run_boundary_scenarios(factory, only=" in message
+
+
+def test_boundary_cases_can_be_picked_by_name() -> None:
+    assert run_boundary_scenarios(real_pool, only="gc-force+") == 2  # +0 and +1
+    with pytest.raises(ValueError, match="no boundary case"):
+        run_boundary_scenarios(real_pool, only="nonsense")
+
+
+def test_a_reused_frame_must_come_back_clean() -> None:
+    ls = Lockstep(factory_of(BROKEN_POOLS["reset_forgets_return_data"]), PoolConfig.minimal())
+    frame = ls.acquire(FrameType.REGULAR)
+    assert frame is not None
+    ls.release(frame)  # the suite scribbles into it first
+    with pytest.raises(ConformanceError, match="handed out unclean.*return_data"):
+        ls.acquire(FrameType.REGULAR)
+
+
+class _Frame:
+    """A bare frame with one more per-call field, ``origin``."""
+
+    def __init__(self) -> None:
+        self.frame_type = FrameType.REGULAR
+        self.parent = None
+        self.children: list[object] = []
+        self.depth = self.usage_count = self.gas = 0
+        self.stack: list[int] = []
+        self.memory = bytearray()
+        self.return_data = b""
+        self.contract: object = None
+        self.origin: object = None
+
+
+def test_declared_payload_fields_are_scribbled_and_checked() -> None:
+    fields = payload_fields(type("Pool", (), {"payload_fields": {"origin": None}})())
+    frame = _Frame()
+    assert fresh_violations(frame, fields, None) == []  # type: ignore[arg-type]
+    scribble(frame, fields)  # type: ignore[arg-type]
+    found = fresh_violations(frame, fields, None)  # type: ignore[arg-type]
+    assert [p.split(" is ")[0] for p in found] == [
+        "stack", "memory", "return_data", "gas", "contract", "origin"
+    ]
 
 
 def test_failure_names_a_seed_to_reproduce() -> None:
@@ -122,6 +216,7 @@ def test_failure_names_a_seed_to_reproduce() -> None:
             settings=noisy,
             configs=[PoolConfig.balanced()],
             seed_value=123,
+            boundaries=False,
         )
 
 

@@ -96,7 +96,6 @@ class FramePoolManager:
         self._gc_trigger = GarbageCollectionTrigger(config.gc_pressure_threshold, now)
         self._cleanups = 0
         self._last_cleanup_time: int | None = None
-        self._peak_idle_memory = 0
         self._closed = False
 
     # ---- acquire / release --------------------------------------------------------
@@ -248,12 +247,9 @@ class FramePoolManager:
         """A consistent snapshot of every class (taken under all locks)."""
         with self._all_locks():
             counts = self._counts_locked()
-            idle_memory = sum(pool.idle_memory_locked() for pool in self._pools)
-            self._peak_idle_memory = max(self._peak_idle_memory, idle_memory)
             return PoolStatistics(
                 counts=counts,
-                idle_memory_bytes=idle_memory,
-                peak_idle_memory_bytes=self._peak_idle_memory,
+                idle_memory_bytes=sum(pool.idle_memory_locked() for pool in self._pools),
                 uptime_ms=self._clock() - self._start_time,
             )
 

@@ -132,6 +132,8 @@ class FramePool:
         self.releases = self.returns = self.overflows = 0
         self.created = self.destroyed = self.active = 0
         self.expansions = self.shrinkages = 0
+        self.peak_active = 0
+        self.peak_available = initial_size
         for _ in range(initial_size):
             frame = PooledFrame(FrameType(size_class), self, now)
             frame._state = AVAILABLE
@@ -166,6 +168,8 @@ class FramePool:
             frame.usage_count += 1
             frame.last_access_time = now
             self.active += 1
+            if self.active > self.peak_active:
+                self.peak_active = self.active
             return frame
 
     def release(self, frame: PooledFrame, now: int) -> bool:
@@ -200,6 +204,8 @@ class FramePool:
                 frame.last_access_time = now
                 frame._state = AVAILABLE
                 self.available.append(frame)
+                if len(self.available) > self.peak_available:
+                    self.peak_available = len(self.available)
                 self.returns += 1
                 code = frame.frame_type * 4 + _POOL_DEALLOC
             else:
@@ -293,4 +299,6 @@ class FramePool:
             destroyed=self.destroyed,
             expansions=self.expansions,
             shrinkages=self.shrinkages,
+            peak_active=self.peak_active,
+            peak_available=self.peak_available,
         )

@@ -14,7 +14,9 @@ class PoolStatistics:
 
     counts: PoolCounts
     idle_memory_bytes: int
-    peak_idle_memory_bytes: int
+    """What the idle frames hold now (an estimate, ``PooledFrame.memory_usage``).
+    The exact high-water marks are counted in frames: ``ClassCounts.peak_available``
+    and ``peak_active``, kept on every hand-out and return."""
     uptime_ms: int
 
     @property
@@ -33,11 +35,12 @@ class PoolStatistics:
             f"acquisitions {c.acquisitions}  hits {c.hits}  misses {c.misses}  "
             f"hit rate {c.hit_rate * 100:.2f}%",
             f"frames alive {c.frames_alive}  active {c.frames_active}  idle {c.frames_available}  "
-            f"idle memory {self.idle_memory_bytes} B (peak {self.peak_idle_memory_bytes} B)",
+            f"idle memory {self.idle_memory_bytes} B",
             f"cleanups {c.cleanups_performed}  gc triggers {c.gc_triggers}  "
             f"uptime {self.uptime_ms / 1000:.2f}s",
             f"{'class':<15}{'size':>6}{'max':>6}{'idle':>6}{'hits':>9}{'misses':>8}"
-            f"{'returns':>9}{'overflow':>9}{'created':>9}{'hit rate':>9}",
+            f"{'returns':>9}{'overflow':>9}{'created':>9}{'peak act':>9}{'peak idle':>10}"
+            f"{'hit rate':>9}",
         ]
         for k in c.classes:
             if k.acquisitions == 0 and k.current_size == 0 and k.available == 0:
@@ -46,6 +49,6 @@ class PoolStatistics:
             lines.append(
                 f"{k.size_class} {name:<13}{k.current_size:>6}{k.max_size:>6}{k.available:>6}"
                 f"{k.hits:>9}{k.misses:>8}{k.returns:>9}{k.overflows:>9}{k.created:>9}"
-                f"{k.hit_rate * 100:>8.1f}%"
+                f"{k.peak_active:>9}{k.peak_available:>10}{k.hit_rate * 100:>8.1f}%"
             )
         return "\n".join(lines)

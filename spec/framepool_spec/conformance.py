@@ -23,9 +23,11 @@ frame; ``release(frame) -> bool`` (True: pooled, False: destroyed);
 ``check_gc_pressure() -> bool``; ``close()``; ``counts() -> PoolCounts``
 (:mod:`framepool_spec.statistics`); ``available_frames(size_class)`` (the idle
 frames of a class, a copy). Frames (:class:`ConformantFrame`) expose
-``frame_type``, ``parent``, ``children``, ``depth``, ``usage_count`` and
-``memory`` (a ``bytearray`` the holder may grow; its length is what the
-1 MiB pooling rule measures). Misuse raises the errors of
+``frame_type``, ``parent``, ``children``, ``depth``, ``usage_count`` and the
+payload: ``stack``, ``memory`` (a ``bytearray`` the holder may grow; its length
+is what the 1 MiB pooling rule measures), ``return_data``, ``gas``,
+``contract``, and any per-call field the pool declares in ``payload_fields``.
+Misuse raises the errors of
 :mod:`framepool_spec.errors` (or ``ValueError`` for bad sizes and classes), each
 with the pool left unchanged.
 
@@ -33,18 +35,29 @@ How it checks
 -------------
 A Hypothesis :class:`~hypothesis.stateful.RuleBasedStateMachine` applies every
 operation to the pool and to a :class:`~framepool_spec.model.PoolModel` in
-lockstep (:class:`Lockstep`). Where the pool may choose -- which idle frame an
-acquisition hands out, which idle frames a shrink destroys -- the suite reads
-the pool's choice (frames are mapped to model ids by object identity) and asks
-the model whether it was legal; an illegal choice fails. After every step:
+lockstep (:class:`~framepool_spec.lockstep.Lockstep`). Where the pool may
+choose -- which idle frame an acquisition hands out -- the suite reads the
+pool's choice (frames are mapped to model ids by object identity) and asks the
+model whether it was legal; an illegal choice fails. After every step:
 
 * both sides returned the same result, or raised the same error class;
+* every frame handed out was fresh (the suite scribbles into every frame it
+  releases, so a reset that forgets a field shows);
 * ``pool.counts() == model.statistics()``, the counts conserve
   (:func:`~framepool_spec.statistics.conservation_violations`) and the model
   keeps its invariants (:func:`~framepool_spec.invariants.violations`);
-* each class's idle frames are exactly the model's, with the model's use
-  counts and no hierarchy links; every held frame has the model's type,
-  parent, children, depth and use count.
+* each class's idle frames are exactly the model's -- the same frames, by
+  identity, so a shrink that destroys warm frames instead of the coldest shows
+  -- with the model's use counts and no hierarchy links; every held frame has
+  the model's type, parent, children, depth and use count.
+
+Thresholds are rarely hit by chance, so the generation aims at them: the clock
+can jump to exactly one below, on, or one above a frame's idle limit, its age
+limit and the GC interval; memory sizes sit around the 1 MiB limit; random
+configurations draw their ratios as small fractions that hit rates and
+utilizations can equal. Before the random search, ``run_conformance`` runs the
+deterministic boundary scenarios of :mod:`framepool_spec.boundaries`, which
+enumerate every threshold at -1, 0 and +1.
 
 ``run_conformance`` runs the machine once per configuration: by default the
 four presets and a strategy of small random configurations
@@ -60,14 +73,16 @@ linearizability, and schedule exploration for pools that take ``lock_factory=``)
 
 from __future__ import annotations
 
+import os
 import random
-from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, Protocol, TypeVar
+from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, seed
 from hypothesis import settings as Settings
 from hypothesis import strategies as st
+from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     get_state_machine_test,
@@ -77,8 +92,11 @@ from hypothesis.stateful import (
     rule,
 )
 
+from framepool_spec.boundaries import run_boundary_scenarios
 from framepool_spec.config import (
     CLEANUP_MAX_USES,
+    FORCE_GC_PRESSURE,
+    GC_INTERVAL_MS,
     MAX_FRAME_AGE_MS,
     MAX_FRAME_SIZES,
     MAX_IDLE_MS,
@@ -87,10 +105,16 @@ from framepool_spec.config import (
     FrameType,
     PoolConfig,
 )
-from framepool_spec.errors import FramePoolError
-from framepool_spec.invariants import violations
-from framepool_spec.model import FrameState, IllegalChoice, PoolModel
-from framepool_spec.statistics import PoolCounts, conservation_violations
+from framepool_spec.lockstep import (
+    ConformanceError,
+    ConformanceFailure,
+    ConformantFrame,
+    ConformantPool,
+    FakeClock,
+    Lockstep,
+    PoolFactory,
+)
+from framepool_spec.model import FrameState
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -107,472 +131,26 @@ __all__ = [
 ]
 
 
-# ---- what a pool must offer --------------------------------------------------------
-
-
-class ConformantFrame(Protocol):
-    """A frame as the suite sees it (read-only, except ``memory``, which the holder grows)."""
-
-    @property
-    def frame_type(self) -> FrameType: ...
-
-    @property
-    def parent(self) -> ConformantFrame | None: ...
-
-    @property
-    def children(self) -> Sequence[ConformantFrame]: ...
-
-    @property
-    def depth(self) -> int: ...
-
-    @property
-    def usage_count(self) -> int: ...
-
-    @property
-    def memory(self) -> bytearray: ...
-
-
-F = TypeVar("F", bound=ConformantFrame)
-
-
-class ConformantPool(Protocol[F]):
-    """The operations the suite drives (``F`` is the pool's frame class)."""
-
-    def acquire(self, frame_type: FrameType) -> F: ...
-
-    def get_or_create(self, frame_type: FrameType, parent: F | None) -> F: ...
-
-    def release(self, frame: F) -> bool: ...
-
-    def release_tree(self, frame: F) -> int: ...
-
-    def resize(self, size_class: int, new_size: int) -> None: ...
-
-    def auto_tune(self) -> None: ...
-
-    def cleanup(self) -> int: ...
-
-    def check_gc_pressure(self) -> bool: ...
-
-    def close(self) -> None: ...
-
-    def counts(self) -> PoolCounts: ...
-
-    def available_frames(self, size_class: int) -> list[F]: ...
-
-
-Clock = Callable[[], int]
-PoolFactory = Callable[[PoolConfig, Clock], ConformantPool[Any]]
-"""``factory(config, clock)``: a fresh pool under test."""
-
-
-class FakeClock:
-    """The one clock the pool and the model share; only the suite moves it."""
-
-    def __init__(self, now: int = 0) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
-
-
-class ConformanceError(AssertionError):
-    """The pool disagreed with the model (or broke a law) at one step."""
-
-
-class ConformanceFailure(AssertionError):
-    """``run_conformance`` found a disagreement; the cause is the step's ConformanceError."""
-
-
-# ---- one pool and one model in lockstep ------------------------------------------------
-
-FOREIGN = -1
-"""Model id of a frame from another pool: the model knows no such frame."""
-
-_Outcome = tuple[Any, Exception | None]
-
-
-def _run(call: Callable[[], Any]) -> _Outcome:
-    try:
-        return call(), None
-    except Exception as exc:  # noqa: BLE001 -- the pool under test may raise anything; classes are compared
-        return None, exc
-
-
-def _name(outcome: _Outcome) -> str:
-    value, exc = outcome
-    return f"raised {type(exc).__name__}: {exc}" if exc is not None else f"returned {value!r}"
-
-
-def _diff_counts(got: PoolCounts, want: PoolCounts) -> str:
-    lines: list[str] = []
-    for g, w in zip(got.classes, want.classes):
-        for field in g.__dataclass_fields__:
-            if getattr(g, field) != getattr(w, field):
-                lines.append(
-                    f"  class {g.size_class} {field}: pool {getattr(g, field)}, model {getattr(w, field)}"
-                )
-    for t, (g2, w2) in enumerate(zip(got.by_type, want.by_type)):
-        if g2 != w2:
-            lines.append(f"  {FrameType(t).name} per-type counts: pool {g2}, model {w2}")
-    for field in ("cleanups_performed", "last_cleanup_time", "gc_triggers", "closed"):
-        if getattr(got, field) != getattr(want, field):
-            lines.append(f"  {field}: pool {getattr(got, field)}, model {getattr(want, field)}")
-    if len(got.classes) != len(want.classes) or len(got.by_type) != len(want.by_type):
-        lines.append("  the snapshots have different numbers of classes or types")
-    return "\n".join(lines)
-
-
-class Lockstep:
-    """Drives one pool under test and one :class:`PoolModel` through the same operations.
-
-    Every operation method applies the call to both sides with the same clock
-    reading, translates the pool's choices into model ids, and raises
-    :class:`ConformanceError` on any disagreement. :meth:`check` compares the
-    whole observable state; callers run it after every operation.
-
-    ``handles`` lists every frame the pool handed out, in order of first
-    hand-out; releasing or destroying a frame keeps its handle, so stale
-    handles exercise the misuse paths (double release, dead parents).
-    """
-
-    def __init__(
-        self, factory: PoolFactory, config: PoolConfig, *, start: int = 0, check: bool = True
-    ) -> None:
-        self.factory = factory
-        self.config = config
-        self.clock = FakeClock(start)
-        self.pool: ConformantPool[Any] = factory(config, self.clock)
-        self.model = PoolModel(config, self.clock.now)
-        self.handles: list[ConformantFrame] = []
-        self.trace: list[str] = []
-        self._ids: dict[int, tuple[ConformantFrame, int]] = {}
-        self._foreign: ConformantFrame | None = None
-        self._foreign_pool: ConformantPool[Any] | None = None
-        # Prefilled idle frames are interchangeable: pair them up in list order.
-        for c in range(MAX_FRAME_SIZES):
-            frames = self.pool.available_frames(c)
-            expected = self.model.classes[c].available
-            if len(frames) != len(expected):
-                self._fail(
-                    f"class {c} starts with {len(frames)} idle frames, the model with {len(expected)}"
-                )
-            for frame, fid in zip(frames, expected):
-                self._bind(frame, fid)
-        if check:
-            self.check()
-
-    # ---- identity map: frame object <-> model id ---------------------------------
-
-    def _bind(self, frame: ConformantFrame, fid: int) -> None:
-        # Keyed by id() while holding a strong reference, so ids are never reused
-        # and a frame class's own __eq__/__hash__ cannot interfere.
-        self._ids[id(frame)] = (frame, fid)
-
-    def fid(self, frame: ConformantFrame) -> int | None:
-        """The model id of ``frame``, or None if the suite never saw it."""
-        entry = self._ids.get(id(frame))
-        return entry[1] if entry is not None else None
-
-    def model_id(self, frame: ConformantFrame) -> int:
-        """The model id of a frame the suite holds (FOREIGN for another pool's frame)."""
-        if frame is self._foreign:
-            return FOREIGN
-        fid = self.fid(frame)
-        if fid is None:
-            self._fail(f"the suite holds a frame it cannot name: {frame!r}")
-        return fid
-
-    def is_active(self, frame: ConformantFrame) -> bool:
-        fid = self.fid(frame)
-        return fid is not None and self.model.frames[fid].state is FrameState.ACTIVE
-
-    def active_handles(self) -> list[ConformantFrame]:
-        return [f for f in self.handles if self.is_active(f)]
-
-    def stale_handles(self) -> list[ConformantFrame]:
-        return [f for f in self.handles if not self.is_active(f)]
-
-    def foreign_frame(self) -> ConformantFrame:
-        """A frame handed out by a second pool from the same factory."""
-        if self._foreign is None:
-            self._foreign_pool = self.factory(PoolConfig.disabled(), self.clock)
-            self._foreign = self._foreign_pool.acquire(FrameType.REGULAR)
-        return self._foreign
-
-    def _describe(self, frame: ConformantFrame | None) -> str:
-        if frame is None:
-            return "None"
-        if frame is self._foreign:
-            return "<foreign frame>"
-        fid = self.fid(frame)
-        return f"#{fid}" if fid is not None else repr(frame)
-
-    def _fail(self, message: str) -> NoReturn:
-        recent = "; ".join(self.trace[-8:]) or "(none)"
-        raise ConformanceError(
-            f"{message}\n  at t={self.clock.now} ms after {len(self.trace)} operations; "
-            f"last ones: {recent}"
-        )
-
-    def _record(self, text: str) -> None:
-        self.trace.append(text)
-
-    # ---- comparing outcomes -------------------------------------------------------------
-
-    def _model(self, what: str, call: Callable[[], Any]) -> _Outcome:
-        try:
-            return call(), None
-        except IllegalChoice as exc:
-            self._fail(f"{what}: the pool made a choice the model forbids: {exc}")
-        except (FramePoolError, ValueError) as exc:
-            return None, exc
-
-    def _agree(
-        self,
-        what: str,
-        pool: _Outcome,
-        model: _Outcome,
-        same: Callable[[Any, Any], bool] = lambda a, b: bool(a == b),
-    ) -> bool:
-        """Fail unless both raised the same class or both returned equal values; True if they returned."""
-        p_exc, m_exc = pool[1], model[1]
-        if p_exc is not None or m_exc is not None:
-            if p_exc is None or m_exc is None or type(p_exc) is not type(m_exc):
-                self._fail(f"{what}: the pool {_name(pool)}, the model {_name(model)}")
-            return False
-        if not same(pool[0], model[0]):
-            self._fail(f"{what}: the pool {_name(pool)}, the model {_name(model)}")
-        return True
-
-    # ---- operations -----------------------------------------------------------------
-
-    def advance(self, ms: int) -> None:
-        self._record(f"advance({ms})")
-        self.clock.now += ms
-
-    def acquire(self, frame_type: FrameType) -> ConformantFrame | None:
-        """Acquire on both sides; the frame handed out (None if both refused)."""
-        what = f"acquire({frame_type.name})"
-        self._record(what)
-        return self._hand_out(what, frame_type, None, lambda: self.pool.acquire(frame_type))
-
-    def get_or_create(
-        self, frame_type: FrameType, parent: ConformantFrame | None
-    ) -> ConformantFrame | None:
-        """get_or_create on both sides; the frame handed out (None if both refused)."""
-        what = f"get_or_create({frame_type.name}, parent={self._describe(parent)})"
-        self._record(what)
-        return self._hand_out(
-            what, frame_type, parent, lambda: self.pool.get_or_create(frame_type, parent)
-        )
-
-    def _hand_out(
-        self,
-        what: str,
-        frame_type: FrameType,
-        parent: ConformantFrame | None,
-        call: Callable[[], ConformantFrame],
-    ) -> ConformantFrame | None:
-        now = self.clock.now
-        parent_id = None if parent is None else self.model_id(parent)
-        pool = _run(call)
-        frame = pool[0]
-        pick = None if frame is None else self.fid(frame)
-        created_before = len(self.model.frames)
-        idle_before = sorted(self.model.legal_picks(frame_type))
-        if pick is not None and self.model.frames[pick].state is not FrameState.AVAILABLE:
-            self._fail(
-                f"{what}: the pool handed out frame #{pick}, which is "
-                f"{self.model.frames[pick].state.value}, not idle"
-            )
-        model = self._model(
-            what, lambda: self.model.get_or_create(frame_type, parent_id, now, pick)
-        )
-        if not self._agree(what, pool, model, lambda a, b: True):
-            return None
-        fid = model[0]
-        assert isinstance(fid, int)
-        if pick is None and fid < created_before:
-            self._fail(
-                f"{what}: the pool missed (made a new frame) while the model's class had "
-                f"idle frames {idle_before}"
-            )
-        if pick is None:
-            self._bind(frame, fid)
-        if all(h is not frame for h in self.handles):
-            self.handles.append(frame)
-        return frame  # type: ignore[no-any-return]
-
-    def release(self, frame: ConformantFrame) -> None:
-        what = f"release({self._describe(frame)})"
-        self._record(what)
-        fid = self.model_id(frame)
-        size = len(frame.memory)
-        now = self.clock.now
-        pool = _run(lambda: self.pool.release(frame))
-        model = self._model(what, lambda: self.model.release(fid, now, size))
-        self._agree(what, pool, model)
-
-    def release_tree(self, frame: ConformantFrame) -> None:
-        what = f"release_tree({self._describe(frame)})"
-        self._record(what)
-        fid = self.model_id(frame)
-        sizes = {self.model_id(h): len(h.memory) for h in self.active_handles()}
-        now = self.clock.now
-        pool = _run(lambda: self.pool.release_tree(frame))
-        model = self._model(what, lambda: self.model.release_tree(fid, now, sizes))
-        self._agree(what, pool, model, lambda count, order: bool(count == len(order)))
-
-    def grow_memory(self, frame: ConformantFrame, size: int) -> None:
-        """The holder grows a held frame's memory to ``size`` bytes (no pool call)."""
-        self._record(f"grow_memory({self._describe(frame)}, {size})")
-        if size > len(frame.memory):
-            frame.memory.extend(bytes(size - len(frame.memory)))
-
-    def _idle_ids(self, size_class: int) -> list[int]:
-        ids = []
-        for frame in self.pool.available_frames(size_class):
-            fid = self.fid(frame)
-            if fid is None:
-                self._fail(f"class {size_class} holds an idle frame the suite never saw: {frame!r}")
-            ids.append(fid)
-        return ids
-
-    def _victims(self, before: dict[int, list[int]]) -> dict[int, frozenset[int]]:
-        return {c: frozenset(ids) - frozenset(self._idle_ids(c)) for c, ids in before.items()}
-
-    def resize(self, size_class: int, new_size: Any) -> None:
-        what = f"resize({size_class!r}, {new_size!r})"
-        self._record(what)
-        valid_class = isinstance(size_class, int) and 0 <= size_class < MAX_FRAME_SIZES
-        before = {size_class: self._idle_ids(size_class)} if valid_class else {}
-        pool = _run(lambda: self.pool.resize(size_class, new_size))
-        victims = self._victims(before).get(size_class) if pool[1] is None else None
-        model = self._model(what, lambda: self.model.resize(size_class, new_size, victims))
-        self._agree(what, pool, model)
-
-    def auto_tune(self) -> None:
-        self._record("auto_tune()")
-        before = {c: self._idle_ids(c) for c in range(MAX_FRAME_SIZES)}
-        pool = _run(self.pool.auto_tune)
-        victims = self._victims(before) if pool[1] is None else None
-        model = self._model("auto_tune()", lambda: self.model.auto_tune(victims))
-        self._agree("auto_tune()", pool, model)
-
-    def cleanup(self) -> None:
-        self._record("cleanup()")
-        now = self.clock.now
-        pool = _run(self.pool.cleanup)
-        model = self._model("cleanup()", lambda: self.model.cleanup(now))
-        self._agree("cleanup()", pool, model)
-
-    def check_gc_pressure(self) -> None:
-        self._record("check_gc_pressure()")
-        now = self.clock.now
-        pool = _run(self.pool.check_gc_pressure)
-        model = self._model("check_gc_pressure()", lambda: self.model.check_gc_pressure(now))
-        self._agree("check_gc_pressure()", pool, model)
-
-    def statistics(self) -> None:
-        """Two snapshots in a row are equal: taking one changes nothing."""
-        self._record("counts()")
-        first, second = self.pool.counts(), self.pool.counts()
-        if first != second:
-            self._fail(f"counts() changed the pool:\n{_diff_counts(second, first)}")
-
-    def close(self) -> None:
-        self._record("close()")
-        pool = _run(self.pool.close)
-        model = self._model("close()", self.model.close)
-        self._agree("close()", pool, model)
-
-    # ---- the whole observable state ---------------------------------------------------
-
-    def check(self) -> None:
-        """Fail unless the pool's observable state is the model's and every law holds."""
-        counts = self.pool.counts()
-        expected = self.model.statistics()
-        if counts != expected:
-            self._fail(f"counts() differ from the model:\n{_diff_counts(counts, expected)}")
-        broken = conservation_violations(counts)
-        if broken:
-            self._fail("the pool's counts break conservation: " + "; ".join(broken))
-        broken = violations(self.model)
-        if broken:
-            self._fail("the model breaks its invariants (a model bug): " + "; ".join(broken))
-        frames = self.model.frames
-        for c in range(MAX_FRAME_SIZES):
-            idle = self.pool.available_frames(c)
-            ids = []
-            for frame in idle:
-                fid = self.fid(frame)
-                if fid is None:
-                    self._fail(f"class {c} holds an idle frame the suite never saw: {frame!r}")
-                ids.append(fid)
-                if frame.parent is not None or frame.children or frame.depth:
-                    self._fail(f"idle frame #{fid} keeps hierarchy links or depth {frame.depth}")
-                if frame.usage_count != frames[fid].usage_count:
-                    self._fail(
-                        f"idle frame #{fid} has usage_count {frame.usage_count}, "
-                        f"the model {frames[fid].usage_count}"
-                    )
-            if Counter(ids) != Counter(self.model.classes[c].available):
-                self._fail(
-                    f"class {c} idles frames {sorted(ids)}, "
-                    f"the model {sorted(self.model.classes[c].available)}"
-                )
-        for frame in self.handles:
-            fid = self.model_id(frame)
-            mf = frames[fid]
-            if mf.state is not FrameState.ACTIVE:
-                continue
-            parent = None if frame.parent is None else self.fid(frame.parent)
-            children = sorted(
-                -2 if (k := self.fid(child)) is None else k for child in frame.children
-            )
-            got = (frame.frame_type, parent, children, frame.depth, frame.usage_count)
-            want = (mf.frame_type, mf.parent, sorted(mf.children), mf.depth, mf.usage_count)
-            if got != want:
-                self._fail(
-                    f"held frame #{fid}: (type, parent, children, depth, uses) is {got}, "
-                    f"the model {want}"
-                )
-
-    def state_key(self) -> tuple[Any, ...]:
-        """Everything that decides future behaviour, canonically (for the bounded model checker)."""
-        m = self.model
-        frames = tuple(
-            (
-                f.fid,
-                f.frame_type,
-                f.state.value,
-                f.allocation_time,
-                f.last_access_time,
-                f.usage_count,
-                f.parent,
-                tuple(f.children),
-                f.depth,
-            )
-            for f in m.frames.values()
-        )
-        idle_order = tuple(tuple(self._idle_ids(c)) for c in range(MAX_FRAME_SIZES))
-        handles = tuple((self.model_id(h), len(h.memory)) for h in self.handles)
-        return (self.clock.now, m.last_gc_time, m.statistics(), frames, idle_order, handles)
-
-
 # ---- configurations -------------------------------------------------------------------
+
+
+_FRACTIONS = st.one_of(
+    # Small fractions: a hit rate, utilization or pressure of a small pool can equal them.
+    st.integers(1, 8).flatmap(lambda d: st.integers(0, d).map(lambda n: n / d)),
+    st.sampled_from([0.3, 0.6, 0.7, 0.9]),
+    st.floats(min_value=0.0, max_value=1.0),
+)
 
 
 @st.composite
 def pool_configs(draw: st.DrawFn, max_size: int = 8) -> PoolConfig:
     """Small valid configurations (every class's maximum at most ``max_size``), so that
-    pools fill, overflow, grow and shrink within a few dozen steps."""
+    pools fill, overflow, grow and shrink within a few dozen steps. Ratios are mostly
+    small fractions, so that utilizations and pressures can land exactly on them."""
     n = draw(st.integers(min_value=0, max_value=MAX_FRAME_SIZES))
     maxima = draw(st.lists(st.integers(0, max_size), min_size=n, max_size=n))
     initial = [draw(st.integers(0, m)) for m in maxima]
     pooling = draw(st.sampled_from([True, True, True, False]))
-    fraction = st.floats(min_value=0.0, max_value=1.0)
     return PoolConfig(
         enable_pooling=pooling,
         enable_size_classes=draw(st.booleans()),
@@ -581,8 +159,8 @@ def pool_configs(draw: st.DrawFn, max_size: int = 8) -> PoolConfig:
         initial_pool_sizes=tuple(initial),
         max_pool_sizes=tuple(maxima),
         growth_factor=draw(st.floats(min_value=1.0 if pooling else 0.0, max_value=4.0)),
-        shrink_threshold=draw(fraction),
-        gc_pressure_threshold=draw(fraction),
+        shrink_threshold=draw(_FRACTIONS),
+        gc_pressure_threshold=draw(_FRACTIONS),
         pool_cleanup_interval=draw(st.integers(0, 120_000)),
     )
 
@@ -591,7 +169,9 @@ def pool_configs(draw: st.DrawFn, max_size: int = 8) -> PoolConfig:
 
 _INDEX = st.integers(min_value=0, max_value=255)
 _TYPES = st.sampled_from(list(FrameType))
-_MEMORY = st.sampled_from([1, 4096, MAX_POOLED_MEMORY_BYTES, MAX_POOLED_MEMORY_BYTES + 1])
+_MEMORY = st.sampled_from(
+    [1, 4096, MAX_POOLED_MEMORY_BYTES - 1, MAX_POOLED_MEMORY_BYTES, MAX_POOLED_MEMORY_BYTES + 1]
+)
 _TIME = st.one_of(
     st.sampled_from([0, 1, MAX_IDLE_MS, MAX_IDLE_MS + 1, MAX_FRAME_AGE_MS - 1, MAX_FRAME_AGE_MS]),
     st.integers(min_value=0, max_value=70_000),
@@ -600,6 +180,8 @@ _CLASSES = st.integers(min_value=0, max_value=MAX_FRAME_SIZES - 1)
 _BAD_CLASSES = st.sampled_from([-1, MAX_FRAME_SIZES])
 _BAD_SIZES: st.SearchStrategy[Any] = st.sampled_from([-1, "max+1", 1.5, True])
 _MISUSED = st.sampled_from(["stale", "foreign"])
+_LIMITS = st.sampled_from(["idle", "age", "gc"])
+_OFFSETS = st.sampled_from([-1, 0, 1])
 CLOSE_AFTER_STEPS = 30
 """``close`` is enabled only this many steps into a run (then once in four tries)."""
 
@@ -708,6 +290,24 @@ def conformance_machine(
         def advance_clock(self, ms: int) -> None:
             self.ls.advance(ms)
 
+        @rule(limit=_LIMITS, offset=_OFFSETS, i=_INDEX)
+        def advance_to_limit(self, limit: str, offset: int, i: int) -> None:
+            """Move the clock to one below, exactly on, or one above a threshold of some frame
+            (its idle time or age) or of the GC interval -- where ``<`` and ``<=`` differ."""
+            model = self.ls.model
+            if limit == "gc":
+                target = model.last_gc_time + GC_INTERVAL_MS
+            else:
+                alive = [f for f in model.frames.values() if f.state is not FrameState.DESTROYED]
+                if not alive:
+                    return
+                frame = alive[i % len(alive)]
+                if limit == "idle":
+                    target = frame.last_access_time + MAX_IDLE_MS
+                else:
+                    target = frame.allocation_time + MAX_FRAME_AGE_MS
+            self.ls.advance(max(0, target + offset - self.ls.clock.now))
+
         @rule()
         def statistics(self) -> None:
             self.ls.statistics()
@@ -751,6 +351,12 @@ def conformance_machine(
 
 # ---- the entry point -----------------------------------------------------------------
 
+def example_database_path() -> Path:
+    """Where failing examples are kept for replay: the user's cache, never the working directory."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "framepool" / "hypothesis"
+
+
 DEFAULT_SETTINGS = Settings(
     max_examples=200,
     stateful_step_count=50,
@@ -758,6 +364,7 @@ DEFAULT_SETTINGS = Settings(
     derandomize=False,
     # A preset pool prefills up to 480 frames, which Hypothesis may find slow to build.
     suppress_health_check=[HealthCheck.too_slow],
+    database=DirectoryBasedExampleDatabase(example_database_path()),
 )
 """Per configuration: 200 examples of 50 steps."""
 
@@ -785,10 +392,12 @@ def run_conformance(
     configs: Sequence[ConfigSpec] | None = None,
     threads: int | None = None,
     seed_value: int | None = None,
+    boundaries: bool = True,
 ) -> None:
     """Check that pools built by ``factory(config, clock)`` behave like the reference model.
 
-    ``configs`` lists PoolConfigs and/or strategies of them (default: the four
+    First the deterministic boundary cases (:mod:`framepool_spec.boundaries`;
+    ``boundaries=False`` skips them), then the random search. ``configs`` lists PoolConfigs and/or strategies of them (default: the four
     presets and :func:`pool_configs`); each gets its own run of ``settings``
     (default :data:`DEFAULT_SETTINGS`). ``seed_value`` fixes the random search
     (ignored with ``derandomize=True``); left out, one is drawn and reported on
@@ -797,6 +406,8 @@ def run_conformance(
     """
     chosen = settings if settings is not None else DEFAULT_SETTINGS
     specs = list(configs) if configs is not None else default_configs()
+    if boundaries:
+        run_boundary_scenarios(factory)
     for spec in specs:
         label = _label(spec)
         strategy = st.just(spec) if isinstance(spec, PoolConfig) else spec
@@ -818,7 +429,7 @@ def run_conformance(
                 f"{getattr(factory, '__name__', factory)!s} does not conform under {label}: "
                 f"{type(exc).__name__}: {exc}\n"
                 f"Reproduce: {how}; Hypothesis printed the failing steps above "
-                "(the example database, .hypothesis/, also replays them first)."
+                f"(the example database in {example_database_path()} also replays them first)."
             ) from exc
         if threads:
             _run_concurrent_checks(factory, strategy, threads=threads, settings=chosen)

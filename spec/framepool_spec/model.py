@@ -4,10 +4,12 @@ Small, slow and meant to be read. Every operation takes the current time
 ``now`` (milliseconds) as an argument: the model never reads a clock, so the
 same calls always give the same result.
 
-Where a real pool may choose (which idle frame an acquisition hands out, which
-idle frames a shrink destroys), the operation takes the choice as an argument
-and checks that it is legal; ``legal_picks`` and ``legal_victims`` expose the
-legal sets. Left out, the model picks the lowest frame ids.
+Where a real pool may choose (which idle frame an acquisition hands out), the
+operation takes the choice as an argument and checks that it is legal;
+``legal_picks`` exposes the legal set. Left out, the model picks the lowest
+frame id. Which idle frames a shrink destroys is *not* a free choice: the
+coldest go first (see below), so a pool that throws away its warm frames is
+caught.
 
 Frames are named by integer ids. Every frame is in exactly one state:
 AVAILABLE (idle in its class's pool), ACTIVE (held by a caller) or DESTROYED.
@@ -20,13 +22,20 @@ Semantics, in one place:
   miss creates a frame. Either way the frame's use count goes up by one. With
   auto-tuning on, a miss with a miss rate above ``MISS_EXPAND_RATE`` grows the
   class's size by a quarter (at least one), up to its maximum.
+* A frame handed out is *fresh*: its payload is ``FRESH_PAYLOAD`` (empty stack
+  and memory, no return data, no contract, gas 0, and every further per-call
+  field a pool declares at its fresh value), it has no children, and its
+  parent and depth are the caller's (none and 0 for a root, parent's depth + 1
+  for a child). Nothing of a previous holder is visible to the next one.
 * release: refused (state unchanged) if the frame is not active, unknown, or
   has active children. Otherwise the frame leaves its parent; it is *returned*
   to its class if there is room, it is younger than ``MAX_FRAME_AGE_MS`` and
   its memory is at most ``MAX_POOLED_MEMORY_BYTES``, else it *overflows* and is
   destroyed.
 * resize(class, n): sets the class's size; growing creates no frames, shrinking
-  destroys idle frames beyond ``n``.
+  destroys idle frames beyond ``n``, the *coldest* first: the frames idle
+  longest, i.e. in the order they became idle (prefilled frames first, in
+  creation order; then by release time, ties by release order).
 * auto_tune: for each pooled class with acquisitions, grow by the growth factor
   if the hit rate is below ``TARGET_HIT_RATE``; otherwise shrink to
   ``SHRINK_FACTOR`` (not below the initial size) if utilization is below the
@@ -37,6 +46,14 @@ Semantics, in one place:
   above ``FORCE_GC_PRESSURE``, or above the configured threshold when
   ``GC_INTERVAL_MS`` passed since the last firing.
 * close(): destroys idle frames; afterwards only ``statistics()`` works.
+* Every class keeps its peaks: the most frames it ever held active at once
+  (``peak_active``) and idle at once (``peak_available``, prefilled frames
+  included).
+
+The thresholds are strict where the sketch says "older than", "more than",
+"fewer than" and "above": a value exactly on a threshold is on the lenient
+side (an idle frame exactly ``MAX_IDLE_MS`` old survives cleanup; a hit rate
+of exactly ``TARGET_HIT_RATE`` does not grow its class).
 """
 
 from __future__ import annotations
@@ -69,6 +86,18 @@ from framepool_spec.errors import (
     PoolClosedError,
 )
 from framepool_spec.statistics import ClassCounts, PoolCounts, TypeCounts
+
+
+FRESH_PAYLOAD: Mapping[str, object] = {
+    "stack": [],
+    "memory": b"",
+    "return_data": b"",
+    "gas": 0,
+    "contract": None,
+}
+"""The payload of every frame handed out (compared by equality: an empty list,
+empty bytes-like memory, ...). A pool whose frames carry more per-call fields
+declares them and their fresh values (see ``framepool_spec.conformance``)."""
 
 
 class FrameState(Enum):
@@ -110,6 +139,10 @@ class ModelClass:
     def count(self, name: str) -> int:
         return self.counters.get(name, 0)
 
+    def peak(self, name: str, value: int) -> None:
+        """Raise the high-water mark ``name`` to ``value`` if it is higher."""
+        self.counters[name] = max(self.counters.get(name, 0), value)
+
 
 TYPE_COUNTERS = ("pool_allocations", "direct_allocations", "pool_deallocations", "direct_deallocations")
 
@@ -137,6 +170,7 @@ class PoolModel:
                 frame = self._new_frame(FrameType(c), c, now)
                 frame.state = FrameState.AVAILABLE
                 cls.available.append(frame.fid)
+            cls.peak("peak_available", len(cls.available))
 
     # ---- queries ------------------------------------------------------------
 
@@ -147,10 +181,13 @@ class PoolModel:
         """The frames an acquisition of ``frame_type`` may hand out (empty: it must miss)."""
         return frozenset(self.classes[self.size_class(frame_type)].available)
 
-    def legal_victims(self, size_class: int, new_size: int) -> tuple[frozenset[int], int]:
-        """The idle frames a shrink of ``size_class`` to ``new_size`` picks from, and how many."""
+    def shrink_victims(self, size_class: int, new_size: int) -> list[int]:
+        """The idle frames a shrink of ``size_class`` to ``new_size`` destroys: the coldest.
+
+        ``available`` is kept in the order frames became idle, so the coldest are its head.
+        """
         available = self.classes[size_class].available
-        return frozenset(available), max(0, len(available) - new_size)
+        return available[: max(0, len(available) - new_size)]
 
     def active_frames(self) -> list[int]:
         return [f.fid for f in self.frames.values() if f.state is FrameState.ACTIVE]
@@ -188,6 +225,7 @@ class PoolModel:
         frame.children = []
         frame.depth = 0
         cls.bump("active")
+        cls.peak("peak_active", cls.count("active"))
         return frame.fid
 
     def get_or_create(
@@ -236,6 +274,7 @@ class PoolModel:
         if young and small and len(cls.available) < cls.current_size:
             frame.state = FrameState.AVAILABLE
             cls.available.append(fid)
+            cls.peak("peak_available", len(cls.available))
             cls.bump("returns")
             self._bump_type(frame.frame_type, "pool_deallocations")
             return True
@@ -271,7 +310,9 @@ class PoolModel:
         return order
 
     def resize(self, size_class: int, new_size: int, victims: frozenset[int] | None = None) -> None:
-        """Set a class's size; a shrink destroys idle frames beyond it (``victims`` chooses which)."""
+        """Set a class's size; a shrink destroys the coldest idle frames beyond it.
+
+        ``victims``, if given, is the pool's choice, checked against the model's."""
         self._check_open()
         cls = self._pooled_class(size_class)
         if isinstance(new_size, bool) or not isinstance(new_size, int):
@@ -366,6 +407,8 @@ class PoolModel:
                 destroyed=c.count("destroyed"),
                 expansions=c.count("expansions"),
                 shrinkages=c.count("shrinkages"),
+                peak_active=c.count("peak_active"),
+                peak_available=c.count("peak_available"),
             )
             for c in self.classes
         )
@@ -427,22 +470,18 @@ class PoolModel:
             self._set_size(cls, min(grown, cls.max_size), None)
 
     def _set_size(self, cls: ModelClass, new_size: int, victims: frozenset[int] | None) -> None:
-        excess = len(cls.available) - new_size
-        if excess > 0:
-            if victims is None:
-                victims = frozenset(sorted(cls.available)[:excess])
-            if len(victims) != excess or not victims <= set(cls.available):
-                raise IllegalChoice(
-                    f"shrinking class {cls.size_class} must destroy {excess} of its idle frames, "
-                    f"not {sorted(victims)}"
-                )
-        elif victims:
-            raise IllegalChoice(f"class {cls.size_class} destroys no frame when resized to {new_size}")
+        """Set the size; destroy the coldest idle frames beyond it (``victims``, if given, must name them)."""
+        coldest = self.shrink_victims(cls.size_class, new_size)
+        if victims is not None and victims != frozenset(coldest):
+            raise IllegalChoice(
+                f"shrinking class {cls.size_class} to {new_size} must destroy its coldest idle "
+                f"frames {coldest}, not {sorted(victims)}"
+            )
         if new_size > cls.current_size:
             cls.bump("expansions")
         elif new_size < cls.current_size:
             cls.bump("shrinkages")
-        for fid in victims or ():
+        for fid in coldest:
             cls.available.remove(fid)
             self._destroy(self.frames[fid])
         cls.current_size = new_size

@@ -28,6 +28,10 @@ class ClassCounts:
     destroyed: int
     expansions: int
     shrinkages: int
+    peak_active: int = 0
+    """The most frames of this class held at once."""
+    peak_available: int = 0
+    """The most idle frames this class kept at once (prefilled frames count)."""
 
     @property
     def hit_rate(self) -> float:
@@ -117,6 +121,11 @@ def conservation_violations(counts: PoolCounts) -> list[str]:
         if c.acquisitions - c.releases != c.active:
             problems.append(
                 f"{where}: acquisitions {c.acquisitions} - releases {c.releases} != active {c.active}"
+            )
+        if c.peak_active < c.active or c.peak_available < c.available:
+            problems.append(
+                f"{where}: peaks (active {c.peak_active}, idle {c.peak_available}) below the "
+                f"current figures (active {c.active}, idle {c.available})"
             )
         if min(c.hits, c.misses, c.returns, c.overflows, c.created, c.destroyed) < 0:
             problems.append(f"{where}: a counter is negative")
