@@ -1,7 +1,7 @@
 """A bounded model checker: every operation sequence up to length N, model and pool in lockstep.
 
 Over a tiny configuration (two pooled classes of at most two idle frames, a
-third class with no pool, one time step of ``MAX_IDLE_MS + 1`` ms), the checker
+third class with no pool; time moves to exactly a threshold or one past it), the checker
 enumerates every sequence of operations from a fixed alphabet, up to ``depth``
 operations long, and runs each on a fresh pool and a fresh
 :class:`~framepool_spec.model.PoolModel` through the conformance suite's
@@ -13,9 +13,17 @@ The alphabet, for handles ``h`` = the frames handed out so far (stale ones too,
 so double releases and dead parents are in it)::
 
     acquire(REGULAR | CALL | PRECOMPILE)   child(CALL, h)    release(h)
-    release_tree(h)   grow(h) (memory past 1 MiB)   release(<foreign frame>)
+    release_tree(h)   grow(h) (memory to exactly 1 MiB, or past it)
+    release(<foreign frame>)
     resize(0, 0) resize(0, 2) resize(1, 1) resize(1, 3) (invalid)
-    auto_tune  cleanup  check_gc_pressure  tick(+30001 ms)  close
+    auto_tune  cleanup  check_gc_pressure  close
+    limit(idle | age | gc)   tick(+1 ms)
+
+``limit`` moves the clock to exactly a threshold: the idle limit of the
+coldest idle frame, the age limit of the oldest frame, or the end of the GC
+interval; ``tick`` then steps one past it. So every ``<`` / ``<=`` choice in
+the pool is reachable, not only by luck. The tiny configuration's ratios
+(shrink and GC thresholds 0.5 on classes of two) can be met exactly too.
 
 With ``dedup`` (the default) two sequences reaching the same *state* -- the
 model's whole state (every frame, every counter, the time) plus what the pool
@@ -38,7 +46,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from framepool_spec.config import MAX_IDLE_MS, MAX_POOLED_MEMORY_BYTES, FrameType, PoolConfig
+from framepool_spec.config import (
+    GC_INTERVAL_MS,
+    MAX_FRAME_AGE_MS,
+    MAX_IDLE_MS,
+    MAX_POOLED_MEMORY_BYTES,
+    FrameType,
+    PoolConfig,
+)
 from framepool_spec.conformance import ConformanceError, Lockstep, PoolFactory
 
 TINY_CONFIG = PoolConfig(
@@ -55,8 +70,6 @@ TINY_CONFIG = PoolConfig(
 )
 """Class 0 starts with one idle frame (max 2), class 1 empty (max 2); other classes have no pool."""
 
-TICK_MS = MAX_IDLE_MS + 1
-"""The one time step: enough to make idle frames collectable; two make frames too old to pool."""
 
 Op = tuple[Any, ...]
 """An operation: its name, then its arguments (a handle is an index into ``Lockstep.handles``)."""
@@ -73,6 +86,9 @@ FIXED_OPS: tuple[Op, ...] = (
     ("auto_tune",),
     ("cleanup",),
     ("check_gc_pressure",),
+    ("limit", "idle"),
+    ("limit", "age"),
+    ("limit", "gc"),
     ("tick",),
     ("close",),
 )
@@ -86,7 +102,9 @@ def enabled_ops(ls: Lockstep) -> list[Op]:
         ops.append(("release", h))
         ops.append(("release_tree", h))
         if ls.is_active(frame) and len(frame.memory) <= MAX_POOLED_MEMORY_BYTES:
-            ops.append(("grow", h))
+            ops.append(("grow", h, MAX_POOLED_MEMORY_BYTES + 1))
+            if len(frame.memory) < MAX_POOLED_MEMORY_BYTES:
+                ops.append(("grow", h, MAX_POOLED_MEMORY_BYTES))
     return ops
 
 
@@ -102,7 +120,7 @@ def apply(ls: Lockstep, op: Op) -> None:
     elif name == "release_tree":
         ls.release_tree(ls.handles[op[1]])
     elif name == "grow":
-        ls.grow_memory(ls.handles[op[1]], MAX_POOLED_MEMORY_BYTES + 1)
+        ls.grow_memory(ls.handles[op[1]], op[2])
     elif name == "release_foreign":
         ls.release(ls.foreign_frame())
     elif name == "resize":
@@ -113,26 +131,42 @@ def apply(ls: Lockstep, op: Op) -> None:
         ls.cleanup()
     elif name == "check_gc_pressure":
         ls.check_gc_pressure()
+    elif name == "limit":
+        ls.advance(max(0, limit(ls, op[1]) - ls.clock.now))
     elif name == "tick":
-        ls.advance(TICK_MS)
+        ls.advance(1)
     elif name == "close":
         ls.close()
     else:
         raise ValueError(f"unknown operation {op!r}")
 
 
+def limit(ls: Lockstep, kind: str) -> int:
+    """The time at which the next ``kind`` threshold is exactly reached (now if none is ahead)."""
+    model = ls.model
+    if kind == "gc":
+        return model.last_gc_time + GC_INTERVAL_MS
+    if kind == "idle":
+        idle = [model.frames[f].last_access_time for c in model.classes for f in c.available]
+        return min(idle) + MAX_IDLE_MS if idle else ls.clock.now
+    alive = [f.allocation_time for f in model.frames.values() if f.state.value != "destroyed"]
+    return min(alive) + MAX_FRAME_AGE_MS if alive else ls.clock.now
+
+
 def describe(path: tuple[Op, ...]) -> str:
     def one(op: Op) -> str:
+        handle = _HANDLE_AT.get(op[0])
         args = ", ".join(
-            a.name if isinstance(a, FrameType) else f"h{a}" if op[0] in _HANDLE_OPS else str(a)
-            for a in op[1:]
+            a.name if isinstance(a, FrameType) else f"h{a}" if i == handle else str(a)
+            for i, a in enumerate(op[1:], start=1)
         )
         return f"{op[0]}({args})"
 
     return " -> ".join(map(one, path)) or "(empty)"
 
 
-_HANDLE_OPS = frozenset({"child", "release", "release_tree", "grow"})
+_HANDLE_AT = {"child": 2, "release": 1, "release_tree": 1, "grow": 1}
+"""Where an operation names a handle."""
 
 
 class ModelCheckFailure(AssertionError):

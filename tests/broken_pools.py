@@ -22,9 +22,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from framepool import FramePoolManager, FrameType, PooledFrame
+from framepool.frame import ACTIVE, DESTROYED
 from framepool.gc_trigger import GarbageCollectionTrigger
 from framepool.pool import FramePool
-from framepool.frame import ACTIVE, DESTROYED
 from framepool_spec.config import CLEANUP_MAX_USES, MAX_IDLE_MS
 from framepool_spec.errors import PoolClosedError
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from broken_pools import BROKEN_POOLS, SEEDED
 from framepool import FramePoolManager, FrameType, PooledFrame
+from framepool_spec.boundaries import cases, run_boundary_scenarios
 from framepool_spec.config import PRESET_NAMES, PoolConfig
 from framepool_spec.conformance import (
     DEFAULT_SETTINGS,
@@ -27,7 +28,6 @@ from framepool_spec.conformance import (
     pool_configs,
     run_conformance,
 )
-from framepool_spec.boundaries import cases, run_boundary_scenarios
 from framepool_spec.errors import DoubleReleaseError, ForeignFrameError
 from framepool_spec.lockstep import fresh_violations, payload_fields, scribble
 from framepool_spec.model import PoolModel

@@ -75,7 +75,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,6 @@ from hypothesis.stateful import (
 from framepool_spec.boundaries import run_boundary_scenarios
 from framepool_spec.config import (
     CLEANUP_MAX_USES,
-    FORCE_GC_PRESSURE,
     GC_INTERVAL_MS,
     MAX_FRAME_AGE_MS,
     MAX_FRAME_SIZES,
@@ -298,10 +297,13 @@ def conformance_machine(
             if limit == "gc":
                 target = model.last_gc_time + GC_INTERVAL_MS
             else:
-                alive = [f for f in model.frames.values() if f.state is not FrameState.DESTROYED]
-                if not alive:
+                # Idle limits matter to idle frames; age limits to every frame still alive.
+                wanted = (FrameState.AVAILABLE,) if limit == "idle" else (
+                    FrameState.AVAILABLE, FrameState.ACTIVE)
+                frames = [f for f in model.frames.values() if f.state in wanted]
+                if not frames:
                     return
-                frame = alive[i % len(alive)]
+                frame = frames[i % len(frames)]
                 if limit == "idle":
                     target = frame.last_access_time + MAX_IDLE_MS
                 else:

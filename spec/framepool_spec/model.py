@@ -87,7 +87,6 @@ from framepool_spec.errors import (
 )
 from framepool_spec.statistics import ClassCounts, PoolCounts, TypeCounts
 
-
 FRESH_PAYLOAD: Mapping[str, object] = {
     "stack": [],
     "memory": b"",
