@@ -342,5 +342,19 @@ def test_summary_lists_active_classes_only() -> None:
     assert "uptime 1.50s" in text
     rows = lines[5:]
     assert [row.split()[:2] for row in rows] == [["0", "REGULAR"], ["2", "DELEGATE_CALL"]]
-    assert rows[0].split()[2:] == ["2", "2", "2", "1", "1", "2", "0", "2", "50.0%"]
+    # size, max, idle, hits, misses, returns, overflow, created, peak active, peak idle, hit rate
+    assert rows[0].split()[2:] == ["2", "2", "2", "1", "1", "2", "0", "2", "2", "2", "50.0%"]
     assert pool.statistics().summary(title="X").startswith("=== X ===")
+
+
+def test_peaks_are_kept_between_snapshots() -> None:
+    """Fill a class and take every frame back before anybody looks: the peaks still show it."""
+    config = PoolConfig(enable_auto_tuning=False, initial_pool_sizes=(2,), max_pool_sizes=(8,))
+    pool = FramePoolManager(config, clock=Clock())
+    pool.resize(0, 8)
+    frames = [pool.acquire(FrameType.REGULAR) for _ in range(6)]
+    for frame in frames:
+        pool.release(frame)
+    regular = pool.counts().classes[0]
+    assert (regular.active, regular.available) == (0, 6)
+    assert (regular.peak_active, regular.peak_available) == (6, 6)
