@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from framepool.gate.profiles import DEFAULT_PROFILE, PROFILES
 from framepool_spec.config import PRESET_NAMES, PoolConfig
 
 
@@ -53,14 +54,34 @@ def build_parser() -> argparse.ArgumentParser:
         add_statetest_arguments(statetest)
     statetest.set_defaults(func=_statetest)
 
-    verify = sub.add_parser("verify", help="check a pool against the reference model (CI gate)")
-    verify.add_argument("--deep", action="store_true", help="many more examples and schedules")
-    verify.add_argument("--skip-evm", action="store_true", help="skip the state-test sample")
+    verify = sub.add_parser(
+        "verify", help="check a pool against the reference model (CI gate)",
+        description="Check a pool against the reference model. Exit status: 0 all passed, "
+        "1 a counterexample was found (printed with a replay command), 2 the gate could not run.",
+    )
+    verify.add_argument(
+        "--profile", default=DEFAULT_PROFILE, choices=list(PROFILES),
+        help=f"how much to run: quick (a minute), ci (a few minutes), deep (long); default {DEFAULT_PROFILE}",
+    )
+    verify.add_argument("--json", default=None, metavar="FILE", help="also write the checks and verdicts as JSON")
     verify.add_argument(
         "--factory", default=None, metavar="MODULE:CALLABLE",
         help="check another pool: CALLABLE(config, clock) builds it",
     )
-    verify.add_argument("--fixtures", default=None, help="ethereum/tests root (default: FRAMEPOOL_ETHEREUM_TESTS or ../shared)")
+    verify.add_argument("--skip-evm", action="store_true", help="skip the EVM state-test sample")
+    verify.add_argument(
+        "--fixtures", default=None, metavar="PATH",
+        help="ethereum/tests root (default: $FRAMEPOOL_ETHEREUM_TESTS or ../shared/ethereum-tests)",
+    )
+    verify.add_argument("--seed", type=int, default=None, help="seed of the random search (a replay gives it)")
+    verify.add_argument(
+        "--only", action="append", default=None, metavar="CHECK",
+        help="run only this check (or group, e.g. sequential); repeatable",
+    )
+    verify.add_argument(
+        "--shrink", action="store_true",
+        help="minimise counterexamples before reporting them (can take minutes; for replays)",
+    )
     verify.set_defaults(func=_verify)
 
     bench = sub.add_parser("bench", help="benchmark pooled vs direct frames (prints ratios)")

@@ -1,0 +1,101 @@
+"""The EVM state-test sample on the pool under test, pooling on and off.
+
+The VM runs every message call, creation and precompile on frames from the
+pool it is given (``VM(manager=pool)``): the pool is built by the factory with
+the ``high_performance`` preset (on) and with pooling ``disabled`` (off). Both
+runs must pass every vector, agree vector by vector, and leave no frame active.
+A pool the VM cannot run on (it lacks a method the VM calls, or the VM refuses
+its type) makes the check SKIPPED, with the reason.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from framepool.gate.context import Check, Context
+from framepool.gate.report import Counterexample, NoVerdict, Skip
+from framepool_spec.config import PoolConfig
+
+VM_METHODS = ("get_or_create", "release", "maybe_cleanup")
+"""What the VM calls on its pool while running transactions."""
+
+
+def wall_clock_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
+
+
+def sample_files(root: Path | None, files: int | None, cancun_files: int) -> list[Path]:
+    """The profile's part of ``framepool.evm.sample``: its first ``files`` files, then Cancun ones.
+
+    Raises ``FixturesNotFoundError`` when no ethereum/tests checkout can be found.
+    """
+    from framepool.evm.sample import sample_paths
+
+    plain = sample_paths(root, cancun_files=0)
+    cancun = sample_paths(root, cancun_files=cancun_files)[len(plain):]
+    return (plain if files is None else plain[:files]) + cancun
+
+
+def _vm_on(pool: Any) -> Any:
+    from framepool.evm.vm import VM
+
+    missing = [m for m in VM_METHODS if not callable(getattr(pool, m, None))]
+    if missing:
+        raise Skip(f"the VM calls {', '.join(missing)}, which {type(pool).__name__} lacks")
+    try:
+        return VM(manager=pool)
+    except TypeError as exc:  # the VM checks its pool's type
+        raise Skip(f"the VM cannot run on {type(pool).__name__}: {exc}") from None
+
+
+def _run(ctx: Context, counts: dict[str, int]) -> str:
+    from framepool.evm.fixtures import FixturesNotFoundError
+    from framepool.evm.sample import run_vectors
+
+    root = ctx.fixtures / "GeneralStateTests" if ctx.fixtures is not None else None
+    try:
+        paths = sample_files(root, ctx.profile.evm_files, ctx.profile.evm_cancun_files)
+    except FixturesNotFoundError as exc:
+        raise Skip(str(exc)) from None
+    if not paths:
+        raise NoVerdict(f"no file of the sample found under {root}")
+    counts.update(files=len(paths), vectors=0)
+    pools = [ctx.factory(PoolConfig.high_performance(), wall_clock_ms),
+             ctx.factory(PoolConfig.disabled(), wall_clock_ms)]
+    try:
+        on_vm, off_vm = (_vm_on(pool) for pool in pools)
+        on = run_vectors(on_vm, paths)
+        counts["vectors"] = len(on)
+        off = run_vectors(off_vm, paths)
+        differ = [(a, b) for a, b in zip(on, off) if a != b]
+        if differ or len(on) != len(off):
+            a, b = differ[0] if differ else (len(on), len(off))
+            raise Counterexample(
+                f"{len(differ)} of {len(on)} vectors differ with pooling on and off",
+                f"first: pooling on {a}\n       pooling off {b}",
+            )
+        failed = [r for r in on if not r.passed]
+        if failed:
+            raise Counterexample(f"{len(failed)} of {len(on)} vectors failed", f"first: {failed[0]}")
+        for pool, side in zip(pools, ("on", "off")):
+            active = pool.counts().frames_active
+            if active:
+                raise Counterexample(f"{active} frames still active after the sample (pooling {side})")
+    finally:
+        for pool in pools:
+            pool.close()
+    if not on:
+        raise NoVerdict("the sample holds no Cancun vector")
+    return "identical with pooling on and off"
+
+
+def evm_check(ctx: Context) -> Check:
+    profile = ctx.profile
+    files = "the sample's files" if profile.evm_files is None else f"{profile.evm_files} sample files"
+    return Check(
+        "evm-sample",
+        f"{files} + {profile.evm_cancun_files} Cancun files, pooling on and off",
+        lambda counts: _run(ctx, counts),
+    )

@@ -1,0 +1,90 @@
+"""The budgets of ``framepool verify``: one :class:`Profile` per ``--profile`` name.
+
+A profile fixes how much every check runs, so a gate's cost is known before it
+starts: ``quick`` for a first look (and the broken-pool tests), ``ci`` for a
+pipeline (a few minutes on two cores), ``deep`` for a long hunt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much each check of ``framepool verify`` runs."""
+
+    name: str
+    random_examples: int
+    """Sequential agreement on small random configurations: Hypothesis examples."""
+    preset_examples: int
+    """Sequential agreement on each of the four presets: Hypothesis examples."""
+    steps: int
+    """Steps (operations) per sequential example."""
+    histories_programs: int
+    """Concurrent programs drawn for the real-thread linearizability check (the
+    contention programs run in addition)."""
+    threads: int
+    """Most threads in a drawn program."""
+    repeats: int
+    """Real-thread runs (histories) per program."""
+    explored_programs: int
+    """Drawn programs explored schedule by schedule (the standard programs run in addition)."""
+    preemption_bound: int
+    """Preemptions per explored schedule."""
+    max_schedules: int
+    """Schedules explored per program at most (the exploration stops there)."""
+    evm_files: int | None
+    """Files of the EVM state-test sample (None: all of it)."""
+    evm_cancun_files: int
+    """Cancun fixture files added to the sample."""
+
+    def sequential_budget(self, examples: int) -> str:
+        return f"{examples} examples x {self.steps} steps"
+
+
+PROFILES: dict[str, Profile] = {
+    "quick": Profile(
+        name="quick",
+        random_examples=150,
+        preset_examples=8,
+        steps=30,
+        histories_programs=15,
+        threads=3,
+        repeats=3,
+        explored_programs=3,
+        preemption_bound=2,
+        max_schedules=400,
+        evm_files=8,
+        evm_cancun_files=2,
+    ),
+    "ci": Profile(
+        name="ci",
+        random_examples=400,
+        preset_examples=40,
+        steps=50,
+        histories_programs=60,
+        threads=3,
+        repeats=5,
+        explored_programs=10,
+        preemption_bound=2,
+        max_schedules=2_000,
+        evm_files=None,
+        evm_cancun_files=6,
+    ),
+    "deep": Profile(
+        name="deep",
+        random_examples=3_000,
+        preset_examples=300,
+        steps=100,
+        histories_programs=400,
+        threads=4,
+        repeats=10,
+        explored_programs=60,
+        preemption_bound=3,
+        max_schedules=20_000,
+        evm_files=None,
+        evm_cancun_files=40,
+    ),
+}
+DEFAULT_PROFILE = "ci"

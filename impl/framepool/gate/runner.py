@@ -1,0 +1,198 @@
+"""``framepool verify``: validate the inputs, run the profile's checks, report, exit.
+
+Exit status: 0 every check that applies passed; 1 a check found a
+counterexample; 2 the gate could not run (bad ``--factory``, ``--fixtures`` or
+``--json``, a missing dependency, a check that could not reach a verdict, or no
+check passed at all). Inputs are validated before any check starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shlex
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from hypothesis.errors import Flaky, HypothesisException
+
+from framepool.gate.concurrent import concurrent_checks
+from framepool.gate.context import Check, Context
+from framepool.gate.evm import evm_check
+from framepool.gate.inputs import (
+    GateError,
+    check_fixtures,
+    check_json_target,
+    load_factory,
+    own_factory,
+    probe_factory,
+)
+from framepool.gate.profiles import PROFILES
+from framepool.gate.report import (
+    CheckResult,
+    Counterexample,
+    NoVerdict,
+    Reporter,
+    Skip,
+    Verdict,
+    exit_code,
+    write_json,
+)
+from framepool.gate.sequential import sequential_checks
+from framepool.gate.storage import Storage, hypothesis_storage
+
+OWN_POOL = "framepool.FramePoolManager"
+
+
+def _check_evm_importable() -> None:
+    try:
+        import framepool.evm.sample  # noqa: F401
+        import framepool.evm.vm  # noqa: F401
+    except ImportError as exc:
+        raise GateError(
+            f"the EVM sample needs {exc.name or 'a module'} ({exc}); install framepool's "
+            "dependencies or pass --skip-evm"
+        ) from None
+
+
+def _ordered_checks(ctx: Context, skip_evm: bool) -> list[Check]:
+    """Fast, discriminating checks first: schedules and histories take seconds and catch
+    sequential bugs too; then random configurations, the presets, the EVM sample."""
+    checks = [*concurrent_checks(ctx), *sequential_checks(ctx)]
+    if not skip_evm:
+        checks.append(evm_check(ctx))
+    return checks
+
+
+def _select(checks: list[Check], only: list[str] | None) -> list[Check]:
+    """``--only NAME``: a check's name, or its group (``sequential`` for every ``sequential:*``)."""
+    if not only:
+        return checks
+    names = [c.name for c in checks]
+    for wanted in only:
+        if not any(c == wanted or c.split(":")[0] == wanted for c in names):
+            raise GateError(f"--only {wanted}: no such check (checks: {', '.join(names)})")
+    return [c for c in checks if c.name in only or c.name.split(":")[0] in only]
+
+
+def prepare(args: argparse.Namespace, storage: Storage) -> tuple[Context, list[Check]]:
+    """Validate every input and build the checks; raises GateError before anything runs."""
+    profile = PROFILES[args.profile]
+    if args.factory:
+        factory = load_factory(args.factory)
+        label = args.factory
+    else:
+        factory, label = own_factory, OWN_POOL
+    fixtures = check_fixtures(args.fixtures) if args.fixtures else None
+    if not args.skip_evm:
+        _check_evm_importable()
+    probe_factory(factory, label)
+    seed = args.seed if args.seed is not None else random.SystemRandom().getrandbits(32)
+    ctx = Context(factory, label, profile, seed, storage.database, shrink=args.shrink, fixtures=fixtures)
+    return ctx, _select(_ordered_checks(ctx, args.skip_evm), args.only)
+
+
+def replay_command(args: argparse.Namespace, ctx: Context, check: str) -> str:
+    words = ["framepool", "verify", "--profile", ctx.profile.name, "--seed", str(ctx.seed), "--only", check]
+    if args.factory:
+        words += ["--factory", args.factory]
+    if args.fixtures:
+        words += ["--fixtures", args.fixtures]
+    return shlex.join(words)
+
+
+def _where(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    last = frames[-1]
+    return f" (at {last.filename}:{last.lineno} in {last.name})"
+
+
+def run_check(check: Check, reporter: Reporter, replay: str, *, shrunk: bool = False) -> CheckResult:
+    """Run one check: START line, body, verdict line (and the counterexample, if any)."""
+    reporter.started(check.name, check.budget)
+    counts: dict[str, int] = {}
+    start = time.perf_counter()
+    failure: Counterexample | None = None
+    try:
+        note = check.body(counts)
+        verdict, detail = Verdict.PASS, note
+    except Counterexample as exc:
+        failure = exc
+    except Skip as exc:
+        verdict, detail = Verdict.SKIPPED, str(exc)
+    except NoVerdict as exc:
+        verdict, detail = Verdict.ERROR, str(exc)
+    except HypothesisException as exc:
+        if isinstance(exc, Flaky):  # the pool's behaviour changed on a replay: its failure
+            failure = Counterexample(f"flaky: {exc}", "\n".join(getattr(exc, "__notes__", [])))
+        else:
+            verdict, detail = Verdict.ERROR, f"Hypothesis could not run the check: {type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 -- the pool under test may raise anything, anywhere
+        notes = "\n".join(str(n) for n in getattr(exc, "__notes__", []))
+        failure = Counterexample(f"stopped on {type(exc).__name__}: {exc}{_where(exc)}", notes)
+    seconds = time.perf_counter() - start
+    if failure is not None:
+        result = CheckResult(check.name, Verdict.FAIL, seconds, counts, failure.summary, replay)
+        reporter.ended(result)
+        reporter.counterexample(result, failure)
+        if not shrunk:
+            reporter.line("  (unshrunk; add --shrink to the replay to minimise it, which can take minutes)")
+    else:
+        result = CheckResult(check.name, verdict, seconds, counts, detail)
+        reporter.ended(result)
+    return result
+
+
+def _fail_to_run(reason: str, json_target: Path | None, run: dict[str, Any]) -> int:
+    print(f"framepool verify: {reason}", file=sys.stderr, flush=True)
+    if json_target is not None:
+        write_json(json_target, results=[], code=2, run=run, error=reason)
+    return 2
+
+
+def run_verify(args: argparse.Namespace, reporter: Reporter | None = None) -> int:
+    """The ``framepool verify`` command; returns the exit status."""
+    with hypothesis_storage() as storage:
+        return _verify(args, storage, reporter if reporter is not None else Reporter())
+
+
+def _verify(args: argparse.Namespace, storage: Storage, reporter: Reporter) -> int:
+    run: dict[str, Any] = {"profile": args.profile, "factory": args.factory}
+    json_target: Path | None = None
+    try:
+        json_target = check_json_target(args.json) if args.json else None
+        ctx, checks = prepare(args, storage)
+    except GateError as exc:
+        return _fail_to_run(str(exc), json_target, run)
+    run["seed"] = ctx.seed
+    reporter.line(
+        f"framepool verify: profile {ctx.profile.name}, seed {ctx.seed}, pool {ctx.label}; "
+        f"{len(checks)} checks; Hypothesis examples kept {storage.where}"
+    )
+    reporter.plan([c.name for c in checks])
+    start = time.perf_counter()
+    try:
+        for check in checks:
+            run_check(check, reporter, replay_command(args, ctx, check.name), shrunk=ctx.shrink)
+    except KeyboardInterrupt:
+        reporter.line("interrupted")
+        return 130
+    results = reporter.results
+    code = exit_code(results)
+    tally = {v: sum(r.verdict is v for r in results) for v in Verdict}
+    reporter.line(
+        f"{tally[Verdict.PASS]} passed, {tally[Verdict.FAIL]} failed, {tally[Verdict.SKIPPED]} skipped, "
+        f"{tally[Verdict.ERROR]} errors in {time.perf_counter() - start:.1f}s: exit status {code}"
+    )
+    if code == 2:
+        errors = [f"{r.name}: {r.detail}" for r in results if r.verdict is Verdict.ERROR]
+        reason = "; ".join(errors) if errors else "no check passed (every check was skipped)"
+        print(f"framepool verify: {reason}", file=sys.stderr, flush=True)
+    if json_target is not None:
+        write_json(json_target, results=results, code=code, run=run)
+    return code
