@@ -1,4 +1,6 @@
 # Sourced by the scripts here: make (or reuse) .venv and install framepool into it.
+# The install is skipped when pyproject.toml and the chosen extras are unchanged since
+# the last one (the install is editable, so source changes need no reinstall).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${PYTHON:-python3}"
@@ -7,5 +9,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
-python -m pip install --quiet --upgrade pip >/dev/null
-python -m pip install --quiet -e ".[${FRAMEPOOL_EXTRAS:-dev}]"
+EXTRAS="${FRAMEPOOL_EXTRAS:-dev}"
+STAMP=.venv/.framepool-installed
+WANT="$(sha256sum pyproject.toml | cut -d' ' -f1) [$EXTRAS]"
+if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
+  python -m pip install --quiet --upgrade pip >/dev/null
+  python -m pip install --quiet -e ".[$EXTRAS]"
+  echo "$WANT" > "$STAMP"
+fi
