@@ -60,7 +60,7 @@ def _check_evm_importable() -> None:
 
 def _ordered_checks(ctx: Context, skip_evm: bool) -> list[Check]:
     """Fast, discriminating checks first: schedules and histories take seconds and catch
-    sequential bugs too; then random configurations, the presets, the EVM sample."""
+    sequential bugs too; then the boundary cases, random configurations, the presets, the EVM."""
     checks = [*concurrent_checks(ctx), *sequential_checks(ctx)]
     if not skip_evm:
         checks.append(evm_check(ctx))
