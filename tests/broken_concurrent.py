@@ -1,22 +1,29 @@
 """Deliberately broken pool managers: the concurrent checkers must catch every one.
 
-Each is the real FramePoolManager with one realistic synchronisation mistake.
-Where the mistake opens an unprotected window, the window contains a
-``switch_point()`` -- a yield point for the controlled scheduler, and
-``time.sleep(0)`` on real threads -- standing for the preemption CPython may do
-at any bytecode, so real-thread runs hit the window often enough.
+Each is the real FramePoolManager with one realistic synchronisation mistake,
+written the way a person would write it: no sleeps, no marked windows. Run on
+one thread, each behaves exactly like the real pool (the tests check that), so
+only an interleaving can show the bug. The copied method bodies follow
+``framepool.pool`` line for line except where marked ``BUG``.
 
 (a) ``missing_release_lock``: FramePool.release takes no lock.
 (b) ``stats_outside_lock``: acquire bumps its counters after releasing the lock.
 (c) ``unlocked_auto_tune``: auto_tune decides from pools it read without their locks.
 (d) ``inverted_cleanup_order``: cleanup takes the class locks in descending order, every
     other manager-wide operation ascending: a deadlock.
+(e) ``release_appends_after_unlock``: release does its bookkeeping under the class lock,
+    then resets the frame and puts it on the free list after unlocking (a shorter
+    critical section).
+(f) ``release_under_meta_lock``: release takes the manager's meta lock instead of the
+    frame's class lock.
+(g) ``torn_statistics_snapshot``: counts() reads each class under its own lock, one class
+    after another, instead of under all locks at once.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,7 +31,6 @@ from framepool import FramePoolManager, FrameType, PooledFrame
 from framepool.frame import ACTIVE, AVAILABLE, DESTROYED, STATE_NAMES
 from framepool.pool import FramePool, LockLike
 from framepool.tracker import EventType
-from framepool_spec.concurrency.schedules import switch_point
 from framepool_spec.config import (
     MAX_FRAME_AGE_MS,
     MAX_POOLED_MEMORY_BYTES,
@@ -32,38 +38,111 @@ from framepool_spec.config import (
     TARGET_HIT_RATE,
 )
 from framepool_spec.errors import ActiveChildrenError, DoubleReleaseError, PoolClosedError
+from framepool_spec.statistics import ClassCounts, PoolCounts, TypeCounts
+
+_POOL_ALLOC = int(EventType.POOL_ALLOCATION)
+_DIRECT_ALLOC = int(EventType.DIRECT_ALLOCATION)
+_POOL_DEALLOC = int(EventType.POOL_DEALLOCATION)
+_DIRECT_DEALLOC = int(EventType.DIRECT_DEALLOCATION)
 
 
-class _ReleaseWithoutLock(FramePool):
-    def release(self, frame: PooledFrame, now: int) -> bool:
-        # BUG (a): the class lock is missing.
+class _UnlockedRelease(FramePool):
+    def release_locked(self, frame: PooledFrame, now: int) -> bool:
+        """The body of FramePool.release; the caller holds the lock that guards this pool."""
         if self.closed:
             raise PoolClosedError("the pool manager is closed")
         if frame._state != ACTIVE:
-            raise DoubleReleaseError(f"frame is {STATE_NAMES[frame._state]}, not active")
+            raise DoubleReleaseError(f"frame is {STATE_NAMES[frame._state]}, not active: {frame!r}")
         if frame.children:
-            raise ActiveChildrenError("active children")
-        if frame.parent is not None:
-            frame.parent.children.remove(frame)
+            raise ActiveChildrenError(f"{frame!r} still has active children; release them first")
+        parent = frame.parent
+        if parent is not None:
+            parent.children.remove(frame)
+            frame.parent = None
         self.releases += 1
         self.active -= 1
-        room = len(self.available) < self.current_size and frame.is_eligible_for_pooling(
-            now, MAX_FRAME_AGE_MS, MAX_POOLED_MEMORY_BYTES
+        pooled = (
+            len(self.available) < self.current_size
+            and now - frame.allocation_time < MAX_FRAME_AGE_MS
+            and len(frame.memory) <= MAX_POOLED_MEMORY_BYTES
         )
-        switch_point()
-        frame.reset()
-        if room:
+        _reset(frame)
+        if pooled:
             frame.last_access_time = now
             frame._state = AVAILABLE
             self.available.append(frame)
+            if len(self.available) > self.peak_available:
+                self.peak_available = len(self.available)
             self.returns += 1
-            self.tracker.record(frame.frame_type, int(EventType.POOL_DEALLOCATION), now)
-            return True
-        frame._state = DESTROYED
-        self.destroyed += 1
-        self.overflows += 1
-        self.tracker.record(frame.frame_type, int(EventType.DIRECT_DEALLOCATION), now)
-        return False
+            code = frame.frame_type * 4 + _POOL_DEALLOC
+        else:
+            frame._state = DESTROYED
+            self.destroyed += 1
+            self.overflows += 1
+            code = frame.frame_type * 4 + _DIRECT_DEALLOC
+        self.tracker.record_code(code, now)
+        return pooled
+
+
+def _reset(frame: PooledFrame) -> None:
+    frame.stack.clear()
+    del frame.memory[:]
+    frame.gas = 0
+    frame.contract = None
+    frame.return_data = b""
+    frame.depth = 0
+
+
+class _ReleaseWithoutLock(_UnlockedRelease):
+    def release(self, frame: PooledFrame, now: int) -> bool:
+        return self.release_locked(frame, now)  # BUG (a): the class lock is missing
+
+
+class _ReleaseUnderMetaLock(_UnlockedRelease):
+    def release(self, frame: PooledFrame, now: int) -> bool:
+        assert isinstance(self.owner, FramePoolManager)
+        with self.owner._meta_lock:  # BUG (f): the manager's lock, not this class's
+            return self.release_locked(frame, now)
+
+
+class _ReleaseAppendsAfterUnlock(FramePool):
+    def release(self, frame: PooledFrame, now: int) -> bool:
+        with self.lock:
+            if self.closed:
+                raise PoolClosedError("the pool manager is closed")
+            if frame._state != ACTIVE:
+                raise DoubleReleaseError(f"frame is {STATE_NAMES[frame._state]}, not active")
+            if frame.children:
+                raise ActiveChildrenError(f"{frame!r} still has active children")
+            parent = frame.parent
+            if parent is not None:
+                parent.children.remove(frame)
+                frame.parent = None
+            self.releases += 1
+            self.active -= 1
+            pooled = (
+                len(self.available) < self.current_size
+                and now - frame.allocation_time < MAX_FRAME_AGE_MS
+                and len(frame.memory) <= MAX_POOLED_MEMORY_BYTES
+            )
+            if pooled:
+                self.returns += 1
+                code = frame.frame_type * 4 + _POOL_DEALLOC
+            else:
+                frame._state = DESTROYED
+                self.destroyed += 1
+                self.overflows += 1
+                code = frame.frame_type * 4 + _DIRECT_DEALLOC
+            self.tracker.record_code(code, now)
+        # BUG (e): the frame is still ours, so reset it and hand it back outside the lock.
+        _reset(frame)
+        if pooled:
+            frame.last_access_time = now
+            frame._state = AVAILABLE
+            self.available.append(frame)
+            if len(self.available) > self.peak_available:
+                self.peak_available = len(self.available)
+        return pooled
 
 
 class _StatsOutsideLock(FramePool):
@@ -74,44 +153,42 @@ class _StatsOutsideLock(FramePool):
             hit = bool(self.available)
             if hit:
                 frame = self.available.pop()
-                self.tracker.record(frame_type, int(EventType.POOL_ALLOCATION), now)
+                code = frame_type * 4 + _POOL_ALLOC
             else:
                 frame = PooledFrame(frame_type, self, now)
                 self.created += 1
-                self.tracker.record(frame_type, int(EventType.DIRECT_ALLOCATION), now)
+                code = frame_type * 4 + _DIRECT_ALLOC
+            self.tracker.record_code(code, now)
             frame._state = ACTIVE
             frame.frame_type = frame_type
             frame.usage_count += 1
             frame.last_access_time = now
         # BUG (b): the counters are bumped after the lock is released.
-        switch_point()
         self.acquisitions += 1
         if hit:
             self.hits += 1
         else:
             self.misses += 1
         self.active += 1
+        if self.active > self.peak_active:
+            self.peak_active = self.active
         if not hit and self.auto_expand:
             with self.lock:
                 self._expand_after_miss_locked()
         return frame
 
 
-def _swap_pools(manager: FramePoolManager, cls: type[FramePool]) -> None:
-    for pool in manager._pools:
-        pool.__class__ = cls
+def _with_pools(cls: type[FramePool]) -> type[FramePoolManager]:
+    """A FramePoolManager whose size classes are ``cls`` (a FramePool with one method changed)."""
 
+    class Manager(FramePoolManager):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            for pool in self._pools:
+                pool.__class__ = cls
 
-class MissingReleaseLock(FramePoolManager):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _swap_pools(self, _ReleaseWithoutLock)
-
-
-class StatsOutsideLock(FramePoolManager):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _swap_pools(self, _StatsOutsideLock)
+    Manager.__name__ = Manager.__qualname__ = cls.__name__.lstrip("_")
+    return Manager
 
 
 class UnlockedAutoTune(FramePoolManager):
@@ -131,7 +208,6 @@ class UnlockedAutoTune(FramePoolManager):
                 decisions.append((pool, min(grown, pool.max_size)))
             elif size > pool.initial_size and pool.utilization_locked() < self.config.shrink_threshold:
                 decisions.append((pool, max(math.floor(size * SHRINK_FACTOR), pool.initial_size)))
-        switch_point()
         # ... and are applied later, under the lock, to whatever the pool has become.
         for pool, new_size in decisions:
             with pool.lock:
@@ -140,31 +216,18 @@ class UnlockedAutoTune(FramePoolManager):
 
 class InvertedCleanupOrder(FramePoolManager):
     @contextmanager
-    def _locks_in(self, pools: Sequence[FramePool]) -> Iterator[None]:
-        """Take the class locks of ``pools`` in that order, then the meta lock, with switch points."""
+    def _descending_locks(self) -> Iterator[None]:
         taken: list[LockLike] = []
         try:
-            for pool in pools:
+            for pool in reversed(self._pools):  # BUG (d): the opposite of the documented order
                 pool.lock.acquire()
                 taken.append(pool.lock)
-                switch_point()
             self._meta_lock.acquire()
             taken.append(self._meta_lock)
             yield
         finally:
             for lock in reversed(taken):
                 lock.release()
-
-    @contextmanager
-    def _descending_locks(self) -> Iterator[None]:
-        with self._locks_in(tuple(reversed(self._pools))):  # BUG (d): the opposite of the documented order
-            yield
-
-    @contextmanager
-    def _all_locks(self) -> Iterator[None]:
-        # The documented order, with the same switch points as the broken one.
-        with self._locks_in(self._pools):
-            yield
 
     def cleanup(self) -> int:
         with self._descending_locks():
@@ -176,9 +239,42 @@ class InvertedCleanupOrder(FramePoolManager):
             return removed
 
 
-BROKEN: dict[str, Callable[..., FramePoolManager]] = {
-    "missing_release_lock": MissingReleaseLock,
-    "stats_outside_lock": StatsOutsideLock,
+class TornStatisticsSnapshot(FramePoolManager):
+    def counts(self) -> PoolCounts:
+        # BUG (g): one class lock at a time -- no thread waits for a whole snapshot, but the
+        # classes are read at different moments.
+        classes: list[ClassCounts] = []
+        per_class: list[list[TypeCounts]] = []
+        for pool in self._pools:
+            with pool.lock:
+                classes.append(pool.counts_locked())
+                per_class.append([pool.tracker.type_counts(t) for t in FrameType])
+        by_type = tuple(
+            TypeCounts(
+                pool_allocations=sum(c[t].pool_allocations for c in per_class),
+                direct_allocations=sum(c[t].direct_allocations for c in per_class),
+                pool_deallocations=sum(c[t].pool_deallocations for c in per_class),
+                direct_deallocations=sum(c[t].direct_deallocations for c in per_class),
+            )
+            for t in FrameType
+        )
+        with self._meta_lock:
+            return PoolCounts(
+                classes=tuple(classes),
+                by_type=by_type,
+                cleanups_performed=self._cleanups,
+                last_cleanup_time=self._last_cleanup_time,
+                gc_triggers=self._gc_trigger.triggers,
+                closed=self._closed,
+            )
+
+
+BROKEN: dict[str, type[FramePoolManager]] = {
+    "missing_release_lock": _with_pools(_ReleaseWithoutLock),
+    "stats_outside_lock": _with_pools(_StatsOutsideLock),
     "unlocked_auto_tune": UnlockedAutoTune,
     "inverted_cleanup_order": InvertedCleanupOrder,
+    "release_appends_after_unlock": _with_pools(_ReleaseAppendsAfterUnlock),
+    "release_under_meta_lock": _with_pools(_ReleaseUnderMetaLock),
+    "torn_statistics_snapshot": TornStatisticsSnapshot,
 }

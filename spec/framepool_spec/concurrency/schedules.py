@@ -1,29 +1,42 @@
-"""Deterministic schedule exploration at the pool's synchronisation points.
+"""Deterministic schedule exploration: preemption at lock operations and inside the pool.
 
 The pool under test is built with ``lock_factory=scheduler.lock``: every lock
 it makes is a :class:`CoopLock`. The program's threads are real threads, but
 only one runs at a time: each waits on its own semaphore, and at every *yield
-point* -- before a lock acquisition, after a lock release, and at an explicit
-:func:`switch_point` -- the running thread asks the scheduler who runs next and
-hands over. A thread waiting for a held lock is not runnable; when no thread is
-runnable but some have not finished, that is a deadlock.
+point* the running thread asks the scheduler who runs next and hands over.
+Yield points are: before a lock acquisition, after a lock release and, with a
+``granularity`` finer than ``"locks"``, inside the pool's own code (see
+:mod:`~framepool_spec.concurrency.preemption`: before every line, or before
+every instruction that touches shared state). A thread waiting for a held lock
+is not runnable; when no thread is runnable but some have not finished, that
+is a deadlock.
 
 Where more than one thread could run, the scheduler makes a *choice*: option 0
 is to keep running the current thread (when it can), the others follow in
 thread order. A switch away from a thread that could have gone on is a
 *preemption*; once ``preemption_bound`` are used, the current thread keeps
-running. A schedule is the list of choices made, written ``"0.1.0.2"``:
-replaying those choices gives the same execution (the program and the pool are
-deterministic: the clock is fake, and only one thread runs at a time).
-:func:`explore` enumerates every schedule within the bound, depth first.
+running, and a yield point costs only its trace callback. A schedule is the
+list of choices made, written ``"0*41.1.0.2"`` (``0*41``: 41 zeros; trailing
+zeros are dropped, since every choice past the list is 0): replaying those
+choices gives the same execution (the program and the pool are deterministic:
+the clock is fake, and only one thread runs at a time). :func:`explore`
+enumerates every schedule within the bound, depth first.
 
-Why these yield points suffice for the real pool: by its lock discipline every
-access to shared state is under a lock, and an ACTIVE frame is touched only by
-its holder. Code between two lock operations then touches only data no other
-thread can touch at that moment, so running it without a switch loses no
-behaviour. Code that breaks the discipline needs a switch *inside* its
-unprotected region to show its bug: :func:`switch_point` marks one (outside a
-controlled run it naps briefly, so that real threads run into the window).
+Lock granularity is complete for a pool that keeps its lock discipline (code
+between two lock operations then touches only data no other thread can touch
+at that moment); a pool that breaks it has races between lock operations,
+which only the finer granularities can show. What that costs (schedules and
+seconds per standard program, measured on one core of the development
+machine)::
+
+    granularity  bound   schedules (all 12 programs)   seconds
+    locks        2       ...
+    opcodes      1       ...
+    opcodes      2       ...
+
+So the default run (``DEFAULT_PASSES``) explores every standard program at
+``opcodes`` granularity under bound 1 and at ``locks`` granularity under
+bound 2; ``opcodes`` under bound 2 is the deep run.
 
 Each schedule's recorded history goes to the linearizability checker, so the
 per-operation results and the final counts must fit some sequential order of
@@ -32,7 +45,9 @@ the reference model, whose invariants must hold.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -40,9 +55,11 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 from framepool_spec.concurrency.linearizability import CheckResult, check_history
+from framepool_spec.concurrency.preemption import Granularity, PoolCode, Preemption
 from framepool_spec.concurrency.programs import (
     FINAL_THREAD,
     PREFIX_THREAD,
+    ConcurrentPool,
     Entry,
     FakeClock,
     Op,
@@ -69,20 +86,6 @@ class ReplayMismatch(ScheduleAborted):
 _current = threading.local()
 
 
-SWITCH_NAP = 50e-6
-"""How long :func:`switch_point` naps outside a controlled run (seconds)."""
-
-
-def switch_point() -> None:
-    """A place where a thread switch may happen: a yield point under the controlled scheduler;
-    outside one, a short nap (``SWITCH_NAP``) that lets other threads run into the window."""
-    task = getattr(_current, "task", None)
-    if task is not None:
-        task.scheduler.yield_point(task)
-    else:
-        time.sleep(SWITCH_NAP)
-
-
 class _Task:
     def __init__(self, scheduler: Scheduler, index: int) -> None:
         self.scheduler = scheduler
@@ -90,7 +93,7 @@ class _Task:
         self.wake = threading.Semaphore(0)
         self.done = False
         self.blocked_on: CoopLock | None = None
-        self.started = False
+        self.held = 0  # how many of the scheduler's locks this task holds
 
 
 class CoopLock:
@@ -110,20 +113,21 @@ class CoopLock:
             return True
         sched = self._scheduler
         sched.yield_point(task)
-        if self.owner is None:
-            self.owner = task
-            return True
-        if not blocking:
-            return False
-        task.blocked_on = self
-        sched.block(task)  # resumes only once this lock is free
-        task.blocked_on = None
+        if self.owner is not None:
+            if not blocking:
+                return False
+            task.blocked_on = self
+            sched.block(task)  # resumes only once this lock is free
+            task.blocked_on = None
         self.owner = task
+        task.held += 1
         return True
 
     def release(self) -> None:
         if self.owner is None:
             raise RuntimeError("release of an unlocked CoopLock")
+        if isinstance(self.owner, _Task):
+            self.owner.held -= 1
         self.owner = None
         task: _Task | None = getattr(_current, "task", None)
         if task is not None and task.scheduler is self._scheduler and not self._scheduler.aborting:
@@ -146,7 +150,7 @@ class Scheduler:
 
     def __init__(
         self, n: int, choices: Sequence[int] = (), *, preemption_bound: int = 2,
-        max_steps: int = 100_000,
+        preemption: Preemption | None = None, max_steps: int = 1_000_000,
     ) -> None:
         self.tasks = [_Task(self, i) for i in range(n)]
         self._choices = list(choices)
@@ -154,6 +158,8 @@ class Scheduler:
         self.trace: list[tuple[int, int]] = []  # (choice, number of options) per choice point
         self.preemption_bound = preemption_bound
         self.preemptions = 0
+        self.preemption = preemption  # None: yield points at lock operations only
+        self.locks_made = 0
         self.current: _Task | None = None
         self.aborting = False
         self.deadlock = False
@@ -163,6 +169,7 @@ class Scheduler:
         self._finished = threading.Event()
 
     def lock(self) -> CoopLock:
+        self.locks_made += 1
         return CoopLock(self)
 
     # ---- choosing --------------------------------------------------------------------
@@ -214,10 +221,29 @@ class Scheduler:
         self.steps += 1
         if self.steps > self.max_steps:
             self._abort(me, f"step limit {self.max_steps} reached (livelock?)")
+        if self.preemptions >= self.preemption_bound:
+            return  # no preemption left: the running thread goes on, there is nothing to choose
         nxt = self._choose()
         assert nxt is not None  # ``me`` is runnable
         if nxt is not me:
             self._hand_over(me, nxt)
+
+    def fine_yield_point(self, me: _Task) -> bool:
+        """A yield point inside the pool's code (see ``preemption``). Returns False once none
+        can be a choice any more (the preemption bound is reached): tracing may stop.
+
+        Not a choice while ``me`` holds every lock the pool made (an *exclusive section*, say a
+        statistics snapshot under all locks): the others can then only run lock-free code,
+        and a race between that code and this section is explored from the lock-free side,
+        which has its own yield points. (What is given up: splitting both sides at once.
+        What is gained: a snapshot's thousands of instructions are not each a choice.)
+        """
+        if self.preemptions >= self.preemption_bound:
+            return False
+        if me.held == self.locks_made and me.held:
+            return True
+        self.yield_point(me)
+        return True
 
     def block(self, me: _Task) -> None:
         """``me`` waits for a held lock: run somebody else (or detect a deadlock)."""
@@ -272,10 +298,13 @@ class Scheduler:
                 if self.aborting:
                     raise ScheduleAborted(self.abort_reason)
                 assert callable(body)
+                if self.preemption is not None and self.preemption.traces:
+                    sys.settrace(self.preemption.tracer(functools.partial(self.fine_yield_point, task)))
                 body()
             except ScheduleAborted:
-                pass
+                pass  # (raised in a trace function, it has also switched tracing off)
             finally:
+                sys.settrace(None)
                 _current.task = None
                 self._finish(task)
 
@@ -300,11 +329,31 @@ class Scheduler:
 
     @property
     def schedule_id(self) -> str:
-        return ".".join(str(c) for c, _ in self.trace)
+        return format_schedule([c for c, _ in self.trace])
+
+
+def format_schedule(choices: Sequence[int]) -> str:
+    """``[0, 0, 0, 1, 0, 2, 0, 0]`` -> ``"0*3.1.0.2"``: runs of zeros counted, trailing ones dropped."""
+    out: list[str] = []
+    zeros = 0
+    for c in choices:
+        if c == 0:
+            zeros += 1
+            continue
+        if zeros:
+            out.append("0" if zeros == 1 else f"0*{zeros}")
+            zeros = 0
+        out.append(str(c))
+    return ".".join(out)
 
 
 def parse_schedule(schedule_id: str) -> list[int]:
-    return [int(x) for x in schedule_id.split(".")] if schedule_id else []
+    """The choices a schedule id stands for (``format_schedule`` backwards)."""
+    out: list[int] = []
+    for item in schedule_id.split(".") if schedule_id else ():
+        choice, star, times = item.partition("*")
+        out.extend([int(choice)] * (int(times) if star else 1))
+    return out
 
 
 # ---- running and exploring ---------------------------------------------------------------
@@ -337,25 +386,52 @@ class ScheduleRun:
         return f"linearizability {self.check.outcome.value}"
 
 
-def run_schedule(
-    factory: PoolFactory,
-    program: Program,
-    choices: Sequence[int] | str = (),
-    *,
-    preemption_bound: int = 2,
-    check: bool = True,
-    time_budget: float = 10.0,
-) -> ScheduleRun:
-    """Run ``program`` once under the schedule ``choices`` (then option 0 at every later choice)."""
-    if isinstance(choices, str):
-        choices = parse_schedule(choices)
-    sched = Scheduler(len(program.threads), choices, preemption_bound=preemption_bound)
+def _prepared(
+    factory: PoolFactory, program: Program, sched: Scheduler
+) -> tuple[ConcurrentPool, Recorder]:
+    """A pool built with the scheduler's locks, after the program's prefix."""
     clock = FakeClock(0)
     pool = factory(program.config, clock=clock, lock_factory=sched.lock)
     recorder = Recorder()
     clock.now = program.prefix_time
     run_sequential(pool, program.prefix, PREFIX_THREAD, clock.now, recorder)
     clock.now = program.concurrent_time
+    return pool, recorder
+
+
+def pool_code_of(factory: PoolFactory, program: Program) -> PoolCode:
+    """The pool's own code, as seen after the prefix: what a run of ``program`` traces."""
+    pool, recorder = _prepared(factory, program, Scheduler(len(program.threads)))
+    return PoolCode.of(pool, *(e.result for e in recorder.entries))
+
+
+def run_schedule(
+    factory: PoolFactory,
+    program: Program,
+    choices: Sequence[int] | str = (),
+    *,
+    preemption_bound: int = 2,
+    granularity: Granularity = "opcodes",
+    check: bool = True,
+    time_budget: float = 10.0,
+    pool_code: PoolCode | None = None,
+) -> ScheduleRun:
+    """Run ``program`` once under the schedule ``choices`` (then option 0 at every later choice).
+
+    ``pool_code`` (what :func:`pool_code_of` returns for this factory and program) saves
+    working it out again; :func:`explore` passes it.
+    """
+    if isinstance(choices, str):
+        choices = parse_schedule(choices)
+    sched = Scheduler(len(program.threads), choices, preemption_bound=preemption_bound)
+    pool, recorder = _prepared(factory, program, sched)
+    code: PoolCode | None = None
+    if granularity != "locks":
+        # A copy: frames handed out during this run may add code to it, and the next run
+        # must start from the same code, or its schedule ids would not replay.
+        code = (pool_code.copy() if pool_code is not None
+                else PoolCode.of(pool, *(e.result for e in recorder.entries)))
+    sched.preemption = Preemption(granularity, code) if code is not None else None
     crashed: list[str] = []
 
     def body_of(t: int) -> object:
@@ -364,6 +440,8 @@ def run_schedule(
             try:
                 for index, op in enumerate(program.threads[t]):
                     run_op(pool, op, slots, t, index, program.concurrent_time, recorder)
+                    if code is not None:
+                        code.note(slots[-1])  # the frame it handed out, if any
             except ScheduleAborted:
                 raise
             except BaseException as exc:  # noqa: BLE001 -- reported
@@ -386,6 +464,7 @@ def run_schedule(
 class Exploration:
     program: Program
     preemption_bound: int
+    granularity: Granularity
     schedules: int = 0
     complete: bool = False
     failures: list[ScheduleRun] = field(default_factory=list)
@@ -398,6 +477,7 @@ class Exploration:
 
     def report(self) -> str:
         head = (f"{self.schedules} schedules explored (preemption bound {self.preemption_bound}, "
+                f"{self.granularity} granularity, "
                 f"{'complete' if self.complete else 'stopped early'}) in {self.seconds:.2f}s")
         if not self.failures:
             return "ok: " + head
@@ -413,7 +493,8 @@ class Exploration:
         lines.append("  from framepool_spec.concurrency.schedules import run_schedule")
         lines.append("  program = " + self.program.source().replace("\n", "\n  "))
         lines.append(f"  run = run_schedule(<factory>, program, {f.schedule_id!r}, "
-                     f"preemption_bound={self.preemption_bound})")
+                     f"preemption_bound={self.preemption_bound}, "
+                     f"granularity={self.granularity!r})")
         return "\n".join(lines)
 
 
@@ -422,18 +503,20 @@ def explore(
     program: Program,
     *,
     preemption_bound: int = 2,
+    granularity: Granularity = "opcodes",
     max_schedules: int | None = None,
     stop_on_failure: bool = True,
     time_budget: float = 10.0,
 ) -> Exploration:
     """Every schedule of ``program`` with at most ``preemption_bound`` preemptions, depth first."""
     started = time.monotonic()
-    result = Exploration(program, preemption_bound)
+    result = Exploration(program, preemption_bound, granularity)
+    code = pool_code_of(factory, program) if granularity != "locks" else None
     prefix: list[int] = []
     seen_histories: dict[tuple[object, ...], bool] = {}
     while True:
         run = run_schedule(factory, program, prefix, preemption_bound=preemption_bound,
-                           check=False)
+                           granularity=granularity, check=False, pool_code=code)
         # Many schedules record the same history; check each distinct one once.
         key = tuple((e.thread, e.index, e.invoke, e.response, e.kind, repr(e.value), e.arg)
                     for e in run.history)
@@ -460,6 +543,44 @@ def explore(
     return result
 
 
+@dataclass(frozen=True)
+class ExplorationPass:
+    """One way to explore a program: yield points of this granularity, this many preemptions."""
+
+    granularity: Granularity
+    preemption_bound: int
+
+    def __str__(self) -> str:
+        return f"{self.granularity} granularity, preemption bound {self.preemption_bound}"
+
+
+DEFAULT_PASSES = (ExplorationPass("locks", 2), ExplorationPass("opcodes", 1))
+"""The default run: cheap lock-level schedules first (most bugs show there), then every
+single preemption anywhere in the pool's code (see the module docstring for the costs)."""
+DEEP_PASSES = (ExplorationPass("locks", 3), ExplorationPass("opcodes", 2))
+"""``-m deep`` and ``verify --profile deep``: one more preemption in each pass."""
+
+
+def explore_programs(
+    factory: PoolFactory,
+    programs: Sequence[Program],
+    passes: Sequence[ExplorationPass] = DEFAULT_PASSES,
+    *,
+    max_schedules: int | None = None,
+) -> list[Exploration]:
+    """Explore every program under each pass in turn (all programs under the first pass, then
+    under the next ...), until the first failure: that exploration is the last one returned."""
+    done: list[Exploration] = []
+    for each in passes:
+        for program in programs:
+            result = explore(factory, program, preemption_bound=each.preemption_bound,
+                             granularity=each.granularity, max_schedules=max_schedules)
+            done.append(result)
+            if result.failed:
+                return done
+    return done
+
+
 def next_schedule(trace: Sequence[tuple[int, int]]) -> list[int] | None:
     """The depth-first successor of a schedule: bump the last choice that has an untried option."""
     for i in range(len(trace) - 1, -1, -1):
@@ -473,12 +594,24 @@ def next_schedule(trace: Sequence[tuple[int, int]]) -> list[int] | None:
 
 
 def standard_programs() -> list[Program]:
-    """Small programs that put two threads on each contended path of a pool manager.
+    """Small programs that race, two threads at a time, every pair of operations that touch
+    the same counters. Explored exhaustively for every pool (``run_conformance(threads=...)``
+    too), so each is as small as its race allows:
 
-    Explored exhaustively for every pool (``run_conformance(threads=...)`` too): two
-    releases racing for the last idle slot, an acquisition against a statistics
-    snapshot, auto-tuning against a resize, two manager-wide operations taking all
-    locks, and a mixed program with hierarchy, shrinking and pressure checks.
+    0. two acquire/release pairs on a one-frame class: two acquisitions (a hit and a miss),
+       two releases racing for the last idle slot;
+    1. a snapshot must be atomic across classes: acquisitions in class 0, then class 1,
+       against a snapshot (showing the second but not the first is not linearizable);
+    2. acquire/release against auto_tune;
+    3. auto_tune against cleanup: two manager-wide operations taking all locks;
+    4. acquire/release against a statistics snapshot;
+    5. acquire/release against a shrinking resize;
+    6. auto_tune against a resize up and down;
+    7. acquire/release against a cleanup that finds an expired idle frame;
+    8. a mixed program: hierarchy, resize to 0 and a GC pressure check.
+
+    The order puts first the programs that show the most kinds of bugs, so that a broken
+    pool fails early (:func:`explore_programs` stops at the first failure).
     """
     from framepool_spec.concurrency.programs import (
         Acquire,
@@ -489,7 +622,7 @@ def standard_programs() -> list[Program]:
         Release,
         Resize,
     )
-    from framepool_spec.config import FrameType, PoolConfig
+    from framepool_spec.config import MAX_IDLE_MS, FrameType, PoolConfig
 
     one_class = PoolConfig(
         enable_size_classes=False, enable_auto_tuning=False, initial_pool_sizes=(1,),
@@ -499,16 +632,26 @@ def standard_programs() -> list[Program]:
         enable_size_classes=False, enable_auto_tuning=True, initial_pool_sizes=(0,),
         max_pool_sizes=(4,),
     )
+    two_classes = PoolConfig(
+        enable_size_classes=True, enable_auto_tuning=False, initial_pool_sizes=(1, 1),
+        max_pool_sizes=(1, 1),
+    )
     classes = PoolConfig(
         enable_size_classes=True, enable_auto_tuning=True, enable_gc_integration=True,
         initial_pool_sizes=(1, 1), max_pool_sizes=(2, 2), gc_pressure_threshold=0.1,
     )
     r, c = FrameType.REGULAR, FrameType.CALL
+    pair = (Acquire(r), Release(0))
+    expired = MAX_IDLE_MS + 1  # the prefilled frame is idle for longer than cleanup allows
     return [
-        Program(one_class, (), ((Acquire(r), Release(0)), (Acquire(r), Release(0)))),
-        Program(one_class, (), ((Acquire(r),), (Stats(),))),
-        Program(tuning, (Acquire(r),), ((AutoTune(),), (Resize(0, 4), Resize(0, 1)))),
+        Program(one_class, (), (pair, pair)),
+        Program(two_classes, (), ((Acquire(r), Acquire(c)), (Stats(),))),
+        Program(tuning, (Acquire(r),), (pair, (AutoTune(),))),
         Program(tuning, (Acquire(r),), ((AutoTune(),), (Cleanup(),))),
+        Program(one_class, (), (pair, (Stats(),))),
+        Program(one_class, (), (pair, (Resize(0, 0),))),
+        Program(tuning, (Acquire(r),), ((AutoTune(),), (Resize(0, 4), Resize(0, 1)))),
+        Program(one_class, (), (pair, (Cleanup(),)), 0, expired),
         Program(
             classes, (Acquire(c),),
             ((Acquire(c), GetOrCreate(r, 0), Release(1), Release(0)),

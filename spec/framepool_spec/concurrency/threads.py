@@ -201,17 +201,21 @@ def linearizability_property(
     time_budget: float = 10.0,
     join_timeout: float = 10.0,
     on_failure: Callable[[Verdict], None] | None = None,
+    runs: list[int] | None = None,
 ) -> Callable[[Program], None]:
     """The body of a Hypothesis test: raises ConcurrencyFailure on a failing program.
 
     With ``on_failure`` it calls that instead of raising (to collect failures
-    without Hypothesis shrinking, as the broken-variant tests do).
+    without Hypothesis shrinking, as the broken-variant tests do). ``runs[0]``, if
+    given, counts the histories recorded.
     """
 
     def prop(program: Program) -> None:
         verdict = check_program(
             factory, program, repeats=repeats, time_budget=time_budget, join_timeout=join_timeout
         )
+        if runs is not None:
+            runs[0] += len(verdict.runs)
         if verdict.failed:
             if on_failure is not None:
                 on_failure(verdict)
@@ -230,16 +234,19 @@ def run_linearizability(
     time_budget: float = 10.0,
     join_timeout: float = 10.0,
     explicit: Sequence[Program] | None = None,
-) -> None:
+) -> int:
     """Hypothesis-driven check: draws programs from ``strategy`` under ``settings``.
+    Returns how many histories it checked.
 
     ``explicit`` programs run first (default: :func:`default_explicit`, the contention
     programs: random programs rarely line two threads up on one narrow window).
     """
+    runs = [0]
     prop = linearizability_property(
-        factory, repeats=repeats, time_budget=time_budget, join_timeout=join_timeout
+        factory, repeats=repeats, time_budget=time_budget, join_timeout=join_timeout, runs=runs
     )
     settings(_with_examples(hypothesis.given(strategy)(prop), explicit))()
+    return runs[0]
 
 
 def default_explicit() -> list[Program]:
