@@ -1,21 +1,27 @@
 """(1) Real-thread histories are linearizable w.r.t. the reference model -- and the checker bites.
 
 The default run draws ``EXAMPLES`` programs (2-3 threads, up to 4 operations
-each, a prefix of up to 3), each run ``REPEATS`` times on real threads. The
-broken variants (tests/broken_concurrent.py) must each be caught within that
-same budget, with Hypothesis derandomized so the same programs are drawn every
-run. ``pytest -m deep`` draws more and larger programs.
+each, a prefix of up to 3), each run ``REPEATS`` times on real threads.
+``pytest -m deep`` draws more and larger programs.
+
+Real threads on CPython 3.11 switch only at calls and backward jumps, so most
+broken variants (tests/broken_concurrent.py, which carry no hints) almost never
+show on them; the schedule explorer finds every one (tests/test_schedules.py).
+``run_conformance(threads=2)``, which runs both, must catch all seven; real
+threads alone are shown catching the variant whose window is widest.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 from framepool import FramePoolManager
 from framepool.pool import LockLike
@@ -35,6 +41,7 @@ from framepool_spec.concurrency import (
     check_program,
     find_failure,
     programs,
+    run_concurrent_conformance,
     run_linearizability,
 )
 from framepool_spec.concurrency.linearizability import (
@@ -44,6 +51,7 @@ from framepool_spec.concurrency.linearizability import (
     fingerprint,
 )
 from framepool_spec.concurrency.programs import PREFIX_THREAD, Entry, Op
+from framepool_spec.concurrency.schedules import ExplorationPass, standard_programs
 from framepool_spec.concurrency.threads import sequential_history
 from framepool_spec.config import FrameType, PoolConfig
 from framepool_spec.conformance import DEFAULT_SETTINGS, pool_configs, run_conformance
@@ -144,9 +152,9 @@ def test_errors_must_match_the_model() -> None:
     assert not check_history(ONE, accepted).ok
 
 
-def test_shrink_victims_are_resolved_later() -> None:
-    # Two frames go idle, a resize to 1 destroys one of them -- which one shows only when
-    # the survivor is handed out again. Both survivors must be accepted.
+def test_shrink_destroys_the_coldest() -> None:
+    # Two frames go idle, a resize to 1 destroys the one idle longest (frame #0, released
+    # first): only #1 may be handed out again.
     cfg = PoolConfig(enable_size_classes=False, enable_auto_tuning=False,
                      initial_pool_sizes=(0,), max_pool_sizes=(2,))
     base = [
@@ -157,10 +165,9 @@ def test_shrink_victims_are_resolved_later() -> None:
         _e(4, PREFIX_THREAD, Release(2), 9, 10, "value", True, arg=1, index=4),
         _e(5, PREFIX_THREAD, Resize(0, 1), 11, 12, "value", None, index=5),
     ]
-    for survivor in (0, 1):
-        h = base + [_e(6, 0, Acquire(R), 13, 14, "frame", survivor)]
-        assert check_history(cfg, h).ok, survivor
-    # But not a third, new frame while one is idle.
+    assert check_history(cfg, base + [_e(6, 0, Acquire(R), 13, 14, "frame", 1)]).ok
+    assert not check_history(cfg, base + [_e(6, 0, Acquire(R), 13, 14, "frame", 0)]).ok
+    # Nor a third, new frame while one is idle.
     assert not check_history(cfg, base + [_e(6, 0, Acquire(R), 13, 14, "frame", 2)]).ok
 
 
@@ -224,29 +231,25 @@ def test_real_threads_linearizable_deep() -> None:
 
 
 def test_standard_program_repeats_agree() -> None:
-    from framepool_spec.concurrency.schedules import standard_programs
-
     for program in standard_programs():
         verdict = check_program(FramePoolManager, program, repeats=REPEATS)
         assert not verdict.failed, verdict.report()
 
 
-# ---- the checker catches each broken variant, every run -------------------------------
+# ---- real threads catch a race with a wide window -------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(BROKEN))
-def test_broken_variant_is_caught(name: str) -> None:
+def test_real_threads_catch_an_unlocked_release() -> None:
+    # A release with no lock at all races with every other release and acquisition; real
+    # threads meet in it within the first few programs (measured: 1-5 of 100).
     verdict, ran = find_failure(
-        BROKEN[name], programs(), _settings(EXAMPLES, derandomize=True), repeats=REPEATS,
-        join_timeout=3.0,
+        BROKEN["missing_release_lock"], programs(), _settings(EXAMPLES, derandomize=True),
+        repeats=REPEATS, join_timeout=3.0,
     )
-    assert verdict is not None, f"{name}: no failure in {ran} programs"
+    assert verdict is not None, f"no failure in {ran} programs"
     report = verdict.report()
     assert "replay with" in report and "Program(" in report
-    if name == "inverted_cleanup_order":
-        assert verdict.kind == "deadlock (timeout)", report
-    else:
-        assert verdict.kind in ("race", "logic bug"), report
+    assert verdict.kind in ("race", "logic bug"), report
 
 
 # ---- run_conformance(threads=N) runs these checks for any pool --------------------------
@@ -263,17 +266,35 @@ def _locking(cls: type[FramePoolManager]) -> Callable[..., FramePoolManager]:
 
 _QUICK = settings(DEFAULT_SETTINGS, max_examples=8, stateful_step_count=10, derandomize=True,
                   database=None)
+_FEW = settings(_QUICK, max_examples=2)
 
 
+@pytest.mark.deep
 def test_run_conformance_with_threads_passes_the_real_pool() -> None:
+    # ~50 s; the default run shows the real pool passing every schedule in test_schedules
+    # and run_concurrent_conformance in the test below.
     run_conformance(_locking(FramePoolManager), settings=_QUICK, configs=[pool_configs()],
                     threads=3)
 
 
+def test_run_concurrent_conformance_reports_what_it_checked() -> None:
+    one_pass = (ExplorationPass("locks", 1),)
+    summary = run_concurrent_conformance(
+        _locking(FramePoolManager), st.just(PoolConfig.minimal()), threads=2,
+        settings=settings(_QUICK, max_examples=2), passes=one_pass, drawn_schedules=20,
+    )
+    assert summary.passes == one_pass
+    assert summary.programs_explored >= len(standard_programs())
+    assert summary.schedules > 2 * summary.programs_explored
+    assert summary.histories >= REPEATS * len(standard_programs())
+
+
 @pytest.mark.parametrize("name", sorted(BROKEN))
 def test_run_conformance_with_threads_catches_broken_variant(name: str) -> None:
-    # Sequentially every broken variant conforms; only threads= sees the bug.
-    run_conformance(_locking(BROKEN[name]), settings=_QUICK, configs=[PoolConfig.minimal()])
-    with pytest.raises(ConcurrencyFailure):
-        run_conformance(_locking(BROKEN[name]), settings=_QUICK, configs=[PoolConfig.minimal()],
+    # run_conformance first checks the sequential agreement, which every variant has (see
+    # test_schedules.test_broken_variant_agrees_without_preemption); threads= sees the bug.
+    started = time.monotonic()
+    with pytest.raises(ConcurrencyFailure, match="SCHEDULE FAILURE"):
+        run_conformance(_locking(BROKEN[name]), settings=_FEW, configs=[PoolConfig.minimal()],
                         threads=2)
+    print(f"{name}: run_conformance(threads=2) failed after {time.monotonic() - started:.1f}s")

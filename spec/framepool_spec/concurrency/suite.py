@@ -35,9 +35,9 @@ from framepool_spec.config import PoolConfig
 REPEATS = 5
 MAX_EXAMPLES = 60
 """Cap on drawn programs per configuration (each runs ``REPEATS`` times on threads)."""
-MAX_EXPLORED = 10
+MAX_EXPLORED = 4
 """Cap on drawn programs explored schedule by schedule, per configuration."""
-DRAWN_SCHEDULES = 300
+DRAWN_SCHEDULES = 150
 """Cap on the schedules of one drawn program, per pass (the standard programs have none)."""
 EXPLORED_SHAPE = ProgramShape(min_threads=2, max_threads=2, max_ops=3, max_prefix=2)
 
