@@ -23,9 +23,12 @@ Who takes what:
     methods, and an operation holding one class lock never takes another, so
     the one-lock operations cannot deadlock with the all-locks order.
   * Every lock comes from the manager's ``lock_factory`` (the schedule explorer
-    of ``framepool_spec.concurrency`` injects cooperative locks there; it
-    switches threads only at lock operations, which covers every interleaving
-    exactly because of this discipline).
+    of ``framepool_spec.concurrency`` injects cooperative locks there). The
+    explorer switches threads at lock operations and, tracing the pool's own
+    code, before any bytecode instruction that touches shared state -- except
+    while one thread holds every lock. Lock operations alone would cover every
+    interleaving because of this discipline; the finer yield points are what
+    show a break of it (say, a release that takes no lock, or the wrong one).
 
 What needs no lock:
   * An ACTIVE frame belongs to its holder. The holder's thread reads and writes
