@@ -71,7 +71,7 @@ class _UnlockedRelease(FramePool):
             frame.last_access_time = now
             frame._state = AVAILABLE
             self.available.append(frame)
-            if len(self.available) > self.peak_available:
+            if len(self.available) > self.peak_available:  # noqa: PLR1730 -- as framepool.pool has it
                 self.peak_available = len(self.available)
             self.returns += 1
             code = frame.frame_type * 4 + _POOL_DEALLOC
@@ -140,7 +140,7 @@ class _ReleaseAppendsAfterUnlock(FramePool):
             frame.last_access_time = now
             frame._state = AVAILABLE
             self.available.append(frame)
-            if len(self.available) > self.peak_available:
+            if len(self.available) > self.peak_available:  # noqa: PLR1730 -- as framepool.pool has it
                 self.peak_available = len(self.available)
         return pooled
 
@@ -170,7 +170,7 @@ class _StatsOutsideLock(FramePool):
         else:
             self.misses += 1
         self.active += 1
-        if self.active > self.peak_active:
+        if self.active > self.peak_active:  # noqa: PLR1730 -- as framepool.pool has it
             self.peak_active = self.active
         if not hit and self.auto_expand:
             with self.lock:

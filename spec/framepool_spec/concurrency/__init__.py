@@ -3,7 +3,10 @@
 * ``programs``: the test programs, the pool interface they drive, the recorder.
 * ``linearizability``: the Wing & Gong / Lowe checker against ``PoolModel``.
 * ``threads``: runs a program on real threads (repeats; race vs logic bug; deadlock by timeout).
-* ``schedules``: a controlled scheduler exploring interleavings at lock operations.
+* ``preemption``: where the explorer may preempt a thread besides lock operations: before
+  any line or shared-state instruction of the pool's own code (``sys.settrace``).
+* ``schedules``: a controlled scheduler exploring interleavings, preemption-bounded, at those
+  yield points; the standard programs; the exploration passes.
 * ``suite``: ``run_concurrent_conformance``, what ``run_conformance(threads=N)`` calls.
 """
 
@@ -24,7 +27,8 @@ from framepool_spec.concurrency.programs import (
     Stats,
     programs,
 )
-from framepool_spec.concurrency.suite import run_concurrent_conformance
+from framepool_spec.concurrency.schedules import DEEP_PASSES, DEFAULT_PASSES, ExplorationPass
+from framepool_spec.concurrency.suite import ConcurrentSummary, run_concurrent_conformance
 from framepool_spec.concurrency.threads import (
     ConcurrencyFailure,
     Verdict,
@@ -34,8 +38,8 @@ from framepool_spec.concurrency.threads import (
 )
 
 __all__ = [
-    "Acquire", "AutoTune", "CheckGC", "CheckResult", "Cleanup", "ConcurrencyFailure",
-    "ConcurrentPool", "FakeClock", "GetOrCreate", "Outcome", "PoolFactory", "Program",
+    "DEEP_PASSES", "DEFAULT_PASSES", "Acquire", "AutoTune", "CheckGC", "CheckResult", "Cleanup",
+    "ConcurrencyFailure", "ConcurrentPool", "ConcurrentSummary", "ExplorationPass", "FakeClock", "GetOrCreate", "Outcome", "PoolFactory", "Program",
     "ProgramShape", "Release", "Resize", "Stats", "Verdict", "check_history", "check_program",
     "find_failure", "programs", "run_concurrent_conformance", "run_linearizability",
 ]

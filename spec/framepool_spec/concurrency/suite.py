@@ -24,8 +24,8 @@ from hypothesis.strategies import SearchStrategy
 from framepool_spec.concurrency.programs import ConcurrentPool, Program, ProgramShape, programs
 from framepool_spec.concurrency.schedules import (
     DEFAULT_PASSES,
-    ExplorationPass,
     Exploration,
+    ExplorationPass,
     explore_programs,
     standard_programs,
 )
