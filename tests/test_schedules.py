@@ -200,10 +200,9 @@ def test_drawn_programs_all_schedules_deep(program: Program) -> None:
 @pytest.mark.parametrize("each", DEEP_PASSES, ids=str)
 @pytest.mark.parametrize("index", range(len(standard_programs())))
 def test_standard_programs_all_schedules_deep(index: int, each: ExplorationPass) -> None:
-    result = explore(FramePoolManager, standard_programs()[index],
-                     preemption_bound=each.preemption_bound, granularity=each.granularity)
+    (result,) = explore_programs(FramePoolManager, [standard_programs()[index]], [each])
     assert not result.failed, result.report()
-    assert result.complete
+    assert result.complete or result.schedules == each.max_schedules
 
 
 # ---- every broken variant is caught ----------------------------------------------------------
