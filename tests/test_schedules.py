@@ -169,8 +169,9 @@ def test_exploration_is_deterministic() -> None:
     second = explore(FramePoolManager, program, preemption_bound=2, max_schedules=60)
     assert first.schedules == second.schedules == 60
     schedule = "0*25.1.0*3.1"
-    run_a = run_schedule(FramePoolManager, program, schedule)
-    run_b = run_schedule(FramePoolManager, program, schedule)
+    run_a = run_schedule(FramePoolManager, program, schedule, preemption_bound=2)
+    run_b = run_schedule(FramePoolManager, program, schedule, preemption_bound=2)
+    assert not run_a.failed, run_a.summary()  # (a mismatched id would abort the run)
     assert run_a.history == run_b.history
     assert run_a.schedule_id == run_b.schedule_id == schedule
 
