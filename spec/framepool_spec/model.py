@@ -308,10 +308,8 @@ class PoolModel:
             self.release(node, now, sizes.get(node, 0))
         return order
 
-    def resize(self, size_class: int, new_size: int, victims: frozenset[int] | None = None) -> None:
-        """Set a class's size; a shrink destroys the coldest idle frames beyond it.
-
-        ``victims``, if given, is the pool's choice, checked against the model's."""
+    def resize(self, size_class: int, new_size: int) -> None:
+        """Set a class's size; a shrink destroys the coldest idle frames beyond it."""
         self._check_open()
         cls = self._pooled_class(size_class)
         if isinstance(new_size, bool) or not isinstance(new_size, int):
@@ -320,9 +318,9 @@ class PoolModel:
             raise ValueError(
                 f"new size {new_size} for class {size_class} is outside [0, {cls.max_size}]"
             )
-        self._set_size(cls, new_size, victims)
+        self._set_size(cls, new_size)
 
-    def auto_tune(self, victims: dict[int, frozenset[int]] | None = None) -> None:
+    def auto_tune(self) -> None:
         """Grow classes that miss too often, shrink classes that sit idle."""
         self._check_open()
         if not self.config.enable_auto_tuning:
@@ -333,13 +331,13 @@ class PoolModel:
             hit_rate = cls.count("hits") / cls.count("acquisitions")
             if hit_rate < TARGET_HIT_RATE and cls.current_size < cls.max_size:
                 grown = max(cls.current_size + 1, math.floor(cls.current_size * self.config.growth_factor))
-                self._set_size(cls, min(grown, cls.max_size), None)
+                self._set_size(cls, min(grown, cls.max_size))
             elif (
                 cls.current_size > cls.initial_size
                 and self._utilization(cls) < self.config.shrink_threshold
             ):
                 shrunk = max(math.floor(cls.current_size * SHRINK_FACTOR), cls.initial_size)
-                self._set_size(cls, shrunk, (victims or {}).get(cls.size_class))
+                self._set_size(cls, shrunk)
 
     def cleanup(self, now: int) -> int:
         """Destroy long-idle, little-used frames. Returns how many were destroyed."""
@@ -466,21 +464,16 @@ class PoolModel:
         miss_rate = cls.count("misses") / cls.count("acquisitions")
         if miss_rate > MISS_EXPAND_RATE:
             grown = cls.current_size + max(1, cls.current_size // 4)
-            self._set_size(cls, min(grown, cls.max_size), None)
+            self._set_size(cls, min(grown, cls.max_size))
 
-    def _set_size(self, cls: ModelClass, new_size: int, victims: frozenset[int] | None) -> None:
-        """Set the size; destroy the coldest idle frames beyond it (``victims``, if given, must name them)."""
-        coldest = self.shrink_victims(cls.size_class, new_size)
-        if victims is not None and victims != frozenset(coldest):
-            raise IllegalChoice(
-                f"shrinking class {cls.size_class} to {new_size} must destroy its coldest idle "
-                f"frames {coldest}, not {sorted(victims)}"
-            )
+    def _set_size(self, cls: ModelClass, new_size: int) -> None:
+        """Set the size; destroy the coldest idle frames beyond it."""
         if new_size > cls.current_size:
             cls.bump("expansions")
         elif new_size < cls.current_size:
             cls.bump("shrinkages")
-        for fid in coldest:
-            cls.available.remove(fid)
+        victims = self.shrink_victims(cls.size_class, new_size)  # the head of ``available``
+        for fid in victims:
             self._destroy(self.frames[fid])
+        del cls.available[: len(victims)]
         cls.current_size = new_size

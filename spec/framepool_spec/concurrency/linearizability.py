@@ -17,9 +17,11 @@ The model chooses where the pool may choose:
   frames, a prefilled frame nobody has observed yet. All never-observed
   prefilled frames of a class are identical (same type, times and uses), so
   the lowest-numbered one stands for all of them.
-* which idle frames a shrink destroys (resize, auto_tune) -- not observable at
-  the time, so every choice is kept: a search state is a *set* of candidate
-  model states (the power-set construction), de-duplicated by fingerprint.
+
+Which idle frames a shrink destroys (resize, auto_tune) is no choice: the
+model destroys the coldest. A search state is still a *set* of candidate model
+states, de-duplicated by fingerprint, so that a step with several fitting
+readings can keep them all.
 
 A candidate is a PoolModel plus the token<->frame-id mapping. Its fingerprint
 renames model frame ids to tokens (or "unobserved"), so states reached by
@@ -28,8 +30,6 @@ creating frames in different orders compare equal.
 
 from __future__ import annotations
 
-import functools
-import itertools
 import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -194,30 +194,6 @@ def _same_outcome(entry: Entry, run: Callable[[], object]) -> tuple[bool, object
     return True, value
 
 
-def _victim_choices(cand: Candidate, size_class: int, count: int) -> list[frozenset[int]]:
-    """Every distinct way to pick ``count`` idle frames of a class (unobserved ones are alike)."""
-    available = cand.model.classes[size_class].available
-    seen = sorted(f for f in available if f in cand.token_of)
-    unseen = sorted(f for f in available if f not in cand.token_of)
-    out = []
-    for j in range(min(count, len(unseen)) + 1):
-        if count - j > len(seen):
-            continue
-        for chosen in itertools.combinations(seen, count - j):
-            out.append(frozenset(chosen) | frozenset(unseen[:j]))
-    return out
-
-
-def _destroyed_idle(before: PoolModel, after: PoolModel) -> dict[int, int]:
-    """Per class, how many idle frames an operation destroyed."""
-    out = {}
-    for b, a in zip(before.classes, after.classes):
-        gone = len(set(b.available) - set(a.available))
-        if gone:
-            out[b.size_class] = gone
-    return out
-
-
 def step(cand: Candidate, entry: Entry) -> list[Candidate]:
     """Every candidate state that applying ``entry`` to ``cand`` may give (empty: it cannot fit)."""
     op = entry.op
@@ -258,13 +234,15 @@ def step(cand: Candidate, entry: Entry) -> list[Candidate]:
             return []
         ok, value = _same_outcome(entry, lambda: new.model.release(fid, now, 0))
         return [new] if ok and (entry.kind == "error" or value == entry.value) else []
-    if isinstance(op, (Resize, AutoTune)):
-        return _shrinking_step(cand, entry)
-    if isinstance(op, (Cleanup, CheckGC, Stats)):
+    if isinstance(op, (Resize, AutoTune, Cleanup, CheckGC, Stats)):
         new = cand.copy()
         m = new.model
         run: Callable[[], object]
-        if isinstance(op, Cleanup):
+        if isinstance(op, Resize):
+            run = lambda: m.resize(op.size_class, op.new_size)
+        elif isinstance(op, AutoTune):
+            run = m.auto_tune
+        elif isinstance(op, Cleanup):
             run = lambda: m.cleanup(now)
         elif isinstance(op, CheckGC):
             run = lambda: m.check_gc_pressure(now)
@@ -273,33 +251,6 @@ def step(cand: Candidate, entry: Entry) -> list[Candidate]:
         ok, value = _same_outcome(entry, run)
         return [new] if ok and (entry.kind == "error" or value == entry.value) else []
     raise TypeError(f"unknown operation {op!r}")
-
-
-def _shrinking_step(cand: Candidate, entry: Entry) -> list[Candidate]:
-    op = entry.op
-
-    def apply(model: PoolModel, victims: dict[int, frozenset[int]] | None) -> None:
-        if isinstance(op, Resize):
-            model.resize(op.size_class, op.new_size, None if victims is None else victims.get(op.size_class))
-        else:
-            model.auto_tune(victims)
-
-    probe = cand.copy()
-    ok, _ = _same_outcome(entry, lambda: apply(probe.model, None))
-    if not ok:
-        return []
-    shrunk = _destroyed_idle(cand.model, probe.model)
-    if not shrunk:
-        return [probe]
-    out = []
-    classes = sorted(shrunk)
-    for combo in itertools.product(*(_victim_choices(cand, c, shrunk[c]) for c in classes)):
-        new = cand.copy()
-        victims = dict(zip(classes, combo))
-        ok, _ = _same_outcome(entry, functools.partial(apply, new.model, victims))
-        if ok:
-            out.append(new)
-    return out
 
 
 # ---- the search ------------------------------------------------------------------------
