@@ -1,11 +1,13 @@
 """Concurrent agreement: controlled schedules, and real-thread histories, checked for
 linearizability against the reference model (``framepool_spec.concurrency``).
 
-``schedules`` explores every interleaving (within the profile's preemption
-bound) of the standard programs and of a few drawn ones; it needs a factory
-taking ``lock_factory=`` and is SKIPPED otherwise. ``linearizability`` runs the
-contention programs and drawn ones on real threads, several times each. Both
-stop at the first failing program and report it unshrunk.
+``schedules:<granularity>-<bound>``, one check per exploration pass of the
+profile, explores every interleaving of the standard programs (and of a few
+drawn ones) with yield points of that granularity and at most that many
+preemptions; it needs a factory taking ``lock_factory=`` and is SKIPPED
+otherwise. ``linearizability`` runs the contention programs and drawn ones on
+real threads, several times each. Every check stops at the first failing
+program and reports it unshrunk.
 """
 
 from __future__ import annotations
@@ -18,23 +20,24 @@ import hypothesis
 from framepool.gate.context import Check, Context
 from framepool.gate.report import Counterexample, NoVerdict, Skip
 from framepool_spec.concurrency.programs import Program, ProgramShape, programs
-from framepool_spec.concurrency.schedules import Exploration, contention_programs, explore, standard_programs
-from framepool_spec.concurrency.suite import accepts_lock_factory
+from framepool_spec.concurrency.schedules import (
+    ExplorationPass,
+    contention_programs,
+    explore_programs,
+    standard_programs,
+)
+from framepool_spec.concurrency.suite import EXPLORED_SHAPE, accepts_lock_factory
 from framepool_spec.concurrency.threads import Verdict, linearizability_property
 
-EXPLORED_SHAPE = ProgramShape(min_threads=2, max_threads=2, max_ops=3, max_prefix=2)
-"""Drawn programs for exploration stay small: schedules grow exponentially with length."""
 JOIN_TIMEOUT = 5.0
 """Seconds a real thread may take before its run counts as a deadlock."""
 
 
-def _adapt(factory: Callable[..., Any], counts: dict[str, int], key: str | None) -> Callable[..., Any]:
+def _adapt(factory: Callable[..., Any]) -> Callable[..., Any]:
     """The concurrency checkers call ``factory(config, clock=..., **kwargs)``; ours takes the
-    clock positionally. Counts the pools built under ``key`` (if given)."""
+    clock positionally."""
 
     def make(config: Any, *, clock: Callable[[], int], **kwargs: Any) -> Any:
-        if key is not None:
-            counts[key] += 1
         return factory(config, clock, **kwargs)
 
     return make
@@ -45,14 +48,16 @@ def _split(report: str) -> Counterexample:
     return Counterexample(summary, details)
 
 
-def _drawn(
+def _first_failure(
     ctx: Context,
     strategy: hypothesis.strategies.SearchStrategy[Program],
     max_examples: int,
     check: Callable[[Program], str | None],
     explicit: list[Program],
 ) -> str | None:
-    """Run ``check`` on the ``explicit`` programs, then on drawn ones, until one returns a report."""
+    """``check`` on the ``explicit`` programs, then on drawn ones (the run's seed), until one
+    returns a failure report. Failures are collected, not raised: Hypothesis would replay a
+    failing real-thread run to report it, and a race need not show twice."""
     found: list[str] = []
 
     def body(program: Program) -> None:
@@ -64,56 +69,61 @@ def _drawn(
     test = hypothesis.given(strategy)(body)
     for program in reversed(explicit):
         test = hypothesis.example(program)(test)
-    test = ctx.settings(max_examples)(test)
-    hypothesis.seed(ctx.seed)(test)()
+    hypothesis.seed(ctx.seed)(ctx.settings(max_examples)(test))()
     return found[0] if found else None
 
 
-def _schedules(ctx: Context, counts: dict[str, int]) -> str:
+def _schedules(ctx: Context, each: ExplorationPass, counts: dict[str, int]) -> str | None:
     if not accepts_lock_factory(ctx.factory):
         raise Skip("the factory takes no lock_factory= keyword: its locks cannot be scheduled")
     profile = ctx.profile
     counts.update(programs=0, schedules=0, incomplete=0)
-    make = _adapt(ctx.factory, counts, None)
+    make = _adapt(ctx.factory)
 
-    def one(program: Program) -> str | None:
-        result: Exploration = explore(
-            make, program, preemption_bound=profile.preemption_bound,
-            max_schedules=profile.max_schedules,
-        )
+    def one(program: Program, max_schedules: int) -> str | None:
+        (result,) = explore_programs(make, [program], [each], max_schedules=max_schedules)
         counts["programs"] += 1
         counts["schedules"] += result.schedules
         counts["incomplete"] += not result.complete and not result.failed
         return result.report() if result.failed else None
 
     for program in standard_programs():
-        report = one(program)
+        report = one(program, profile.max_schedules)
         if report is not None:
             raise _split(report)
-    report = _drawn(ctx, programs(EXPLORED_SHAPE), profile.explored_programs, one, [])
+    report = _first_failure(
+        ctx, programs(EXPLORED_SHAPE), profile.explored_programs,
+        lambda program: one(program, profile.drawn_schedules), [],
+    )
     if report is not None:
         raise _split(report)
     if counts["schedules"] == 0:
         raise NoVerdict("no schedule ran")
-    return f"preemption bound {profile.preemption_bound}"
+    if counts["incomplete"]:
+        return f"{counts['incomplete']} programs explored up to the profile's schedule cap"
+    return None
 
 
 def _linearizability(ctx: Context, counts: dict[str, int]) -> None:
     profile = ctx.profile
     counts.update(programs=0, histories=0)
-    make = _adapt(ctx.factory, counts, "histories")
+    runs = [0]
     verdicts: list[Verdict] = []
     prop = linearizability_property(
-        make, repeats=profile.repeats, join_timeout=JOIN_TIMEOUT, on_failure=verdicts.append
+        _adapt(ctx.factory), repeats=profile.repeats, join_timeout=JOIN_TIMEOUT,
+        on_failure=verdicts.append, runs=runs,
     )
 
     def one(program: Program) -> str | None:
         counts["programs"] += 1
-        prop(program)
+        try:
+            prop(program)
+        finally:
+            counts["histories"] = runs[0]
         return verdicts[0].report() if verdicts else None
 
     shape = ProgramShape(min_threads=2, max_threads=profile.threads)
-    report = _drawn(ctx, programs(shape), profile.histories_programs, one, contention_programs())
+    report = _first_failure(ctx, programs(shape), profile.histories_programs, one, contention_programs())
     if report is not None:
         raise _split(report)
     if counts["histories"] == 0:
@@ -121,18 +131,25 @@ def _linearizability(ctx: Context, counts: dict[str, int]) -> None:
 
 
 def concurrent_checks(ctx: Context) -> list[Check]:
+    """One ``schedules:*`` check per exploration pass of the profile, then ``linearizability``."""
     profile = ctx.profile
-    return [
-        Check(
-            "schedules",
-            f"{len(standard_programs())} standard + {profile.explored_programs} drawn programs, "
-            f"preemption bound {profile.preemption_bound}, <= {profile.max_schedules} schedules each",
-            lambda counts: _schedules(ctx, counts),
-        ),
-        Check(
-            "linearizability",
-            f"{len(contention_programs())} contention + {profile.histories_programs} drawn programs, "
-            f"<= {profile.threads} threads, {profile.repeats} runs each",
-            lambda counts: _linearizability(ctx, counts),
-        ),
-    ]
+    checks = []
+    for granularity, bound in profile.passes:
+        each = ExplorationPass(granularity, bound)
+
+        def body(counts: dict[str, int], each: ExplorationPass = each) -> str | None:
+            return _schedules(ctx, each, counts)
+
+        checks.append(Check(
+            f"schedules:{each.granularity}-{each.preemption_bound}",
+            f"{len(standard_programs())} standard programs (<= {profile.max_schedules} schedules each) "
+            f"+ {profile.explored_programs} drawn (<= {profile.drawn_schedules}), {each}",
+            body,
+        ))
+    checks.append(Check(
+        "linearizability",
+        f"{len(contention_programs())} contention + {profile.histories_programs} drawn programs, "
+        f"<= {profile.threads} threads, {profile.repeats} runs each",
+        lambda counts: _linearizability(ctx, counts),
+    ))
+    return checks

@@ -8,6 +8,10 @@ pipeline (a few minutes on two cores), ``deep`` for a long hunt.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the CLI's parser reads this module: it stays free of the checkers
+    from framepool_spec.concurrency.preemption import Granularity
 
 
 @dataclass(frozen=True)
@@ -28,12 +32,15 @@ class Profile:
     """Most threads in a drawn program."""
     repeats: int
     """Real-thread runs (histories) per program."""
+    passes: tuple[tuple[Granularity, int], ...]
+    """Schedule exploration: one check per pass, (yield-point granularity, preemption bound);
+    see ``framepool_spec.concurrency.schedules`` (its DEFAULT_PASSES and DEEP_PASSES)."""
+    max_schedules: int
+    """Schedules explored per standard program and pass at most (the exploration stops there)."""
     explored_programs: int
     """Drawn programs explored schedule by schedule (the standard programs run in addition)."""
-    preemption_bound: int
-    """Preemptions per explored schedule."""
-    max_schedules: int
-    """Schedules explored per program at most (the exploration stops there)."""
+    drawn_schedules: int
+    """Schedules explored per drawn program and pass at most."""
     evm_files: int | None
     """Files of the EVM state-test sample (None: all of it)."""
     evm_cancun_files: int
@@ -52,9 +59,10 @@ PROFILES: dict[str, Profile] = {
         histories_programs=15,
         threads=3,
         repeats=3,
-        explored_programs=3,
-        preemption_bound=2,
-        max_schedules=400,
+        passes=(("locks", 2), ("opcodes", 1)),
+        max_schedules=2_000,
+        explored_programs=2,
+        drawn_schedules=100,
         evm_files=8,
         evm_cancun_files=2,
     ),
@@ -66,9 +74,10 @@ PROFILES: dict[str, Profile] = {
         histories_programs=60,
         threads=3,
         repeats=5,
+        passes=(("locks", 2), ("opcodes", 1)),
+        max_schedules=5_000,
         explored_programs=10,
-        preemption_bound=2,
-        max_schedules=2_000,
+        drawn_schedules=300,
         evm_files=None,
         evm_cancun_files=6,
     ),
@@ -80,9 +89,10 @@ PROFILES: dict[str, Profile] = {
         histories_programs=400,
         threads=4,
         repeats=10,
-        explored_programs=60,
-        preemption_bound=3,
+        passes=(("locks", 3), ("opcodes", 2)),
         max_schedules=20_000,
+        explored_programs=60,
+        drawn_schedules=2_000,
         evm_files=None,
         evm_cancun_files=40,
     ),

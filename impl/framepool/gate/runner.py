@@ -59,9 +59,12 @@ def _check_evm_importable() -> None:
 
 
 def _ordered_checks(ctx: Context, skip_evm: bool) -> list[Check]:
-    """Fast, discriminating checks first: schedules and histories take seconds and catch
-    sequential bugs too; then the boundary cases, random configurations, the presets, the EVM."""
-    checks = [*concurrent_checks(ctx), *sequential_checks(ctx)]
+    """Cheap, discriminating checks first, so a broken pool is caught within seconds: the
+    boundary cases, lock-level schedules, real threads and random configurations; then the
+    finer (costlier) schedule passes, the presets and the EVM sample."""
+    boundaries, random_configs, *presets = sequential_checks(ctx)
+    *schedules, histories = concurrent_checks(ctx)  # one per exploration pass, then real threads
+    checks = [boundaries, *schedules[:1], histories, random_configs, *schedules[1:], *presets]
     if not skip_evm:
         checks.append(evm_check(ctx))
     return checks
