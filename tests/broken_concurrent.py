@@ -85,11 +85,7 @@ class _UnlockedRelease(FramePool):
 
 
 def _reset(frame: PooledFrame) -> None:
-    frame.stack.clear()
-    del frame.memory[:]
-    frame.gas = 0
-    frame.contract = None
-    frame.return_data = b""
+    frame.reset()
     frame.depth = 0
 
 
@@ -155,7 +151,7 @@ class _StatsOutsideLock(FramePool):
                 frame = self.available.pop()
                 code = frame_type * 4 + _POOL_ALLOC
             else:
-                frame = PooledFrame(frame_type, self, now)
+                frame = self.frame_class(frame_type, self, now)
                 self.created += 1
                 code = frame_type * 4 + _DIRECT_ALLOC
             self.tracker.record_code(code, now)

@@ -153,14 +153,23 @@ def _mutated(cls: type, edits: Sequence[Edit]) -> type:
 
 
 def seeded(
-    doc: str, *, pool: Sequence[Edit] = (), manager: Sequence[Edit] = (), gc: Sequence[Edit] = ()
+    doc: str,
+    *,
+    pool: Sequence[Edit] = (),
+    manager: Sequence[Edit] = (),
+    gc: Sequence[Edit] = (),
+    frame: Sequence[Edit] = (),
+    frame_base: type[PooledFrame] = PooledFrame,
 ) -> type[FramePoolManager]:
-    """A manager whose pools, own methods and/or GC trigger carry the given edits."""
+    """A manager whose pools, own methods, GC trigger and/or frames carry the given edits."""
     pool_class = _mutated(FramePool, pool) if pool else None
     gc_class = _mutated(GarbageCollectionTrigger, gc) if gc else None
+    frame_class = _mutated(frame_base, frame) if frame else None
     base: type[FramePoolManager] = _mutated(FramePoolManager, manager) if manager else FramePoolManager
 
     def __init__(self: FramePoolManager, *args: Any, **kwargs: Any) -> None:
+        if frame_class is not None:
+            kwargs["frame_class"] = frame_class
         base.__init__(self, *args, **kwargs)
         if pool_class is not None:
             for p in self._pools:
@@ -173,16 +182,27 @@ def seeded(
 
 
 def _reset_forgets(statement: str) -> type[FramePoolManager]:
-    return seeded(f"release's reset forgets ``{statement}``", pool=[("release", statement, "pass")])
+    return seeded(f"the frame's reset forgets ``{statement}``", frame=[("reset", statement, "pass")])
+
+
+def _evm_frame_reset(edit: Edit, doc: str) -> type[FramePoolManager]:
+    from framepool.evm.context import EvmFrame
+
+    return seeded(doc, frame=[edit], frame_base=EvmFrame)
 
 
 SEEDED: dict[str, Callable[[], type[FramePoolManager]]] = {
     # frame hygiene: a reused frame keeps the previous holder's data
-    "reset_forgets_stack": lambda: _reset_forgets("frame.stack.clear()"),
-    "reset_forgets_memory": lambda: _reset_forgets("del frame.memory[:]"),
-    "reset_forgets_return_data": lambda: _reset_forgets('frame.return_data = b""'),
-    "reset_forgets_gas": lambda: _reset_forgets("frame.gas = 0"),
-    "reset_forgets_contract": lambda: _reset_forgets("frame.contract = None"),
+    "reset_forgets_stack": lambda: _reset_forgets("self.stack.clear()"),
+    "reset_forgets_memory": lambda: _reset_forgets("del self.memory[:]"),
+    "reset_forgets_return_data": lambda: _reset_forgets('self.return_data = b""'),
+    "reset_forgets_gas": lambda: _reset_forgets("self.gas = 0"),
+    "reset_forgets_contract": lambda: _reset_forgets("self.contract = None"),
+    "evm_reset_keeps_message": lambda: _evm_frame_reset(
+        ("reset", "self._clear_message()", "pass"),
+        "the EVM frame's reset clears the pool's payload but keeps the last message (caller, "
+        "calldata, code, ...)",
+    ),
     # boundaries: < for <= and the reverse, the wrong timestamp, a missing floor
     "age_limit_inclusive": lambda: seeded(
         "a frame exactly MAX_FRAME_AGE_MS old is still pooled",

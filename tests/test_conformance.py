@@ -59,6 +59,22 @@ def test_real_pool_conforms_on_random_configs() -> None:
     run_conformance(real_pool, configs=[pool_configs()])
 
 
+def test_the_evm_frames_conform_too() -> None:
+    """The EVM's frames are its execution contexts: every one of their fields must come back
+    fresh (the suite scribbles them all, from ``EvmFrame.payload_fields``)."""
+    from framepool.evm.context import EvmFrame
+
+    def evm_pool(config: PoolConfig, clock: Callable[[], int]) -> FramePoolManager:
+        return FramePoolManager(config, clock=clock, frame_class=EvmFrame)
+
+    assert len(EvmFrame.payload_fields) > 20
+    run_conformance(
+        evm_pool,
+        configs=[pool_configs()],
+        settings=settings(DEFAULT_SETTINGS, max_examples=50, database=None),
+    )
+
+
 def test_default_settings_meet_the_required_budget() -> None:
     assert DEFAULT_SETTINGS.max_examples >= 200
     assert DEFAULT_SETTINGS.stateful_step_count >= 50
@@ -129,6 +145,7 @@ CAUGHT_BY = {
     "reset_forgets_return_data": "uses",
     "reset_forgets_gas": "uses",
     "reset_forgets_contract": "uses",
+    "evm_reset_keeps_message": "uses",
     "age_limit_inclusive": "age+0",
     "age_from_last_access": "age-after-reuse",
     "memory_limit_exclusive": "memory+0",

@@ -317,11 +317,13 @@ def test_memoized_state_root_equals_trie_state_root() -> None:
 
 def test_vm_shares_a_given_manager_and_rejects_ambiguous_arguments() -> None:
     from framepool import FramePoolManager
-    from framepool.evm.vm import VM
+    from framepool.evm.vm import VM, evm_manager
 
-    shared = FramePoolManager(PoolConfig.balanced())
+    shared = evm_manager(PoolConfig.balanced())
     assert VM(manager=shared).manager is shared
     with pytest.raises(ValueError, match="either config or manager"):
         VM(PoolConfig.balanced(), manager=shared)
     with pytest.raises(TypeError, match="FramePoolManager"):
         VM(manager=object())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="cannot hold an EVM execution context"):
+        VM(manager=FramePoolManager(PoolConfig.balanced()))  # plain PooledFrames

@@ -304,10 +304,10 @@ def test_vms_on_threads_share_one_manager() -> None:
     assert len(vectors) >= FIXTURE_FILES
     config = PoolConfig.high_performance()
 
-    alone = _vm_on(vm_module, FramePoolManager(config))
+    alone = _vm_on(vm_module, vm_module.evm_manager(config))
     expected = [alone.run_vector(v) for v in vectors]
 
-    shared = FramePoolManager(config)
+    shared = vm_module.evm_manager(config)
     results: list[list[Any]] = [[] for _ in range(VM_THREADS)]
     crashed: list[str] = []
 

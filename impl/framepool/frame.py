@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar
 
 from framepool_spec.config import FrameType
+from framepool_spec.model import FRESH_PAYLOAD
 
 if TYPE_CHECKING:
     from framepool.pool import FramePool
@@ -24,7 +26,15 @@ class PooledFrame:
     ``children`` on the holder's thread, inside ``get_or_create``/``release``).
     While it is AVAILABLE the frame belongs to its class's pool and is touched
     only under that pool's lock.
+
+    A user whose frames carry more per-call state (the EVM's execution
+    context, ``framepool.evm.context.EvmFrame``) subclasses this, adds slots,
+    lists them with their fresh values in ``payload_fields`` and extends
+    ``reset``; the manager builds its frames from ``frame_class=``.
     """
+
+    payload_fields: ClassVar[Mapping[str, object]] = FRESH_PAYLOAD
+    """Every payload field and the value ``reset`` gives it (the conformance suite checks this)."""
 
     __slots__ = (
         "frame_type",
@@ -81,14 +91,14 @@ class PooledFrame:
         return STATE_NAMES[self._state]
 
     def reset(self) -> None:
-        """Clear the payload for the next holder. Called exactly once per release."""
+        """Make the payload fresh for the next holder (``payload_fields``), dropping every
+        reference the last holder left. The pool calls it exactly once per release, under
+        the class lock; the hierarchy links are the pool's to clear."""
         self.stack.clear()
         del self.memory[:]
         self.gas = 0
         self.contract = None
         self.return_data = b""
-        self.parent = None
-        self.depth = 0
 
     def memory_usage(self) -> int:
         """Bytes this frame holds (object, buffers, child list), an estimate."""
@@ -97,13 +107,6 @@ class PooledFrame:
             + sys.getsizeof(self.stack)
             + sys.getsizeof(self.memory)
             + sys.getsizeof(self.children)
-        )
-
-    def is_eligible_for_pooling(self, now: int, max_age: int, max_memory: int) -> bool:
-        """Whether a released frame may go back to its pool rather than be destroyed."""
-        return (
-            now - self.allocation_time < max_age
-            and len(self.memory) <= max_memory
         )
 
     def reuse_score(self, now: int) -> float:

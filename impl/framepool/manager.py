@@ -54,6 +54,8 @@ class FramePoolManager:
     (the tests share a fake clock between this manager and the reference model).
     ``lock_factory`` makes every lock the manager uses; a controlled scheduler
     injects cooperative locks through it to explore thread interleavings.
+    ``frame_class`` is the class of the frames it hands out: ``PooledFrame`` or
+    a subclass carrying more per-call state (see ``PooledFrame.payload_fields``).
     """
 
     def __init__(
@@ -62,11 +64,14 @@ class FramePoolManager:
         *,
         clock: Clock | None = None,
         lock_factory: Callable[[], LockLike] = threading.Lock,
+        frame_class: type[PooledFrame] = PooledFrame,
     ) -> None:
         if config is None:
             config = PoolConfig.balanced()
         if not isinstance(config, PoolConfig):
             raise TypeError(f"config must be a PoolConfig, got {type(config).__name__}")
+        if not (isinstance(frame_class, type) and issubclass(frame_class, PooledFrame)):
+            raise TypeError(f"frame_class must be PooledFrame or a subclass, got {frame_class!r}")
         self.config = config
         self._clock: Clock = clock if clock is not None else monotonic_ms
         now = self._clock()
@@ -85,6 +90,7 @@ class FramePoolManager:
                     now=now,
                     sequence=sequence,
                     lock=lock_factory(),
+                    frame_class=frame_class,
                 )
             )
         self._pools: tuple[FramePool, ...] = tuple(pools)
@@ -92,6 +98,9 @@ class FramePoolManager:
         self._pool_for_type: tuple[FramePool, ...] = tuple(
             self._pools[config.size_class(t)] for t in FrameType
         )
+        self.frame_class = frame_class
+        self.payload_fields = frame_class.payload_fields
+        """What every frame handed out holds fresh (for the conformance suite's hygiene checks)."""
         self._meta_lock = lock_factory()
         self._gc_trigger = GarbageCollectionTrigger(config.gc_pressure_threshold, now)
         self._cleanups = 0

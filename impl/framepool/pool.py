@@ -120,8 +120,10 @@ class FramePool:
         now: int,
         sequence: itertools.count[int],
         lock: LockLike,
+        frame_class: type[PooledFrame] = PooledFrame,
     ) -> None:
         self.lock = lock
+        self.frame_class = frame_class
         self.owner = owner
         self.size_class = size_class
         self.initial_size = initial_size
@@ -138,16 +140,16 @@ class FramePool:
         self.peak_active = 0
         self.peak_available = initial_size
         for _ in range(initial_size):
-            frame = PooledFrame(FrameType(size_class), self, now)
+            frame = frame_class(FrameType(size_class), self, now)
             frame._state = AVAILABLE
             self.available.append(frame)
         self.created = initial_size
 
     # ---- the hot path: one lock, no allocation on a hit ------------------------
-    # Measured hot path (framepool bench): the frame reset and the pooling
-    # eligibility test are inlined in release because a Python call costs
-    # ~60-100 ns here and acquire+release is paid for every EVM message.
-    # PooledFrame.reset/is_eligible_for_pooling say the same thing readably.
+    # Measured hot path (framepool bench): the pooling eligibility test is
+    # inlined in release because a Python call costs ~60-100 ns here and
+    # acquire+release is paid for every EVM message. The reset is the frame
+    # class's own (``frame.reset()``): only it knows all of its fields.
 
     def acquire(self, frame_type: FrameType, now: int) -> PooledFrame:
         with self.lock:
@@ -159,7 +161,7 @@ class FramePool:
                 self.hits += 1
                 code = frame_type * 4 + _POOL_ALLOC
             else:
-                frame = PooledFrame(frame_type, self, now)
+                frame = self.frame_class(frame_type, self, now)
                 self.misses += 1
                 self.created += 1
                 code = frame_type * 4 + _DIRECT_ALLOC
@@ -196,12 +198,7 @@ class FramePool:
                 and now - frame.allocation_time < MAX_FRAME_AGE_MS
                 and len(frame.memory) <= MAX_POOLED_MEMORY_BYTES
             )
-            # inlined frame.reset(): exactly once per release, pooled or not
-            frame.stack.clear()
-            del frame.memory[:]
-            frame.gas = 0
-            frame.contract = None
-            frame.return_data = b""
+            frame.reset()  # exactly once per release, pooled or not: drops the holder's data
             frame.depth = 0
             if pooled:
                 frame.last_access_time = now

@@ -1,23 +1,29 @@
 """Execution context objects shared by the opcodes and the interpreter loop.
 
 ``Env`` holds what is fixed for one transaction (block + transaction context, the state, the
-frame pool).  ``Ctx`` is one call frame's execution context: the interpreter binds the pooled
-frame's ``stack`` (list of ints) and ``memory`` (bytearray) to it, and keeps ``gas`` and ``pc``
-here while the frame runs (they are written back to the ``PooledFrame`` at suspension/halt).
+frame pool). ``EvmFrame`` is one call frame's execution context, and it is the pooled frame
+itself: the VM's manager is built with ``frame_class=EvmFrame``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from framepool.evm.state import State
+from framepool.frame import PooledFrame
+from framepool_spec.config import FrameType
+from framepool_spec.model import FRESH_PAYLOAD
+
+if TYPE_CHECKING:
+    from framepool.pool import FramePool
 
 __all__ = [
     "STATUS_ERROR",
     "STATUS_REVERT",
     "STATUS_SUCCESS",
-    "Ctx",
     "Env",
+    "EvmFrame",
     "ExceptionalHalt",
     "Halt",
     "InvalidJump",
@@ -35,11 +41,11 @@ STATUS_ERROR = 2
 
 
 class Halt(Exception):
-    """STOP / RETURN / REVERT / SELFDESTRUCT ended the frame normally; ``Ctx.status`` says which."""
+    """STOP / RETURN / REVERT / SELFDESTRUCT ended the frame normally; ``EvmFrame.status`` says which."""
 
 
 class Suspend(Exception):
-    """A CALL*/CREATE* opcode prepared ``Ctx.child``; the loop switches to it."""
+    """A CALL*/CREATE* opcode started a child frame (the suspended frame's only child)."""
 
 
 class ExceptionalHalt(Exception):
@@ -132,47 +138,84 @@ class Env:
         self.block_hashes: dict[int, int] = block_hashes if block_hashes is not None else {}
 
 
-class Ctx:
-    """One call frame's execution context (a message call, a creation or a precompile run)."""
+_EVM_FIELDS: dict[str, object] = {
+    "env": None,
+    "caller": 0,
+    "address": 0,
+    "code_address": 0,
+    "value": 0,
+    "calldata": b"",
+    "raw_code": b"",
+    "code_hash": None,
+    "code": b"",
+    "code_size": 0,
+    "jumpdests": frozenset(),
+    "blockgas": (),
+    "fallgas": (),
+    "is_static": False,
+    "is_create": False,
+    "transfer": False,
+    "ret_off": 0,
+    "ret_size": 0,
+    "pc": 0,
+    "output": b"",
+    "status": STATUS_SUCCESS,
+    "snapshot": 0,
+}
 
-    __slots__ = (
-        "address",
-        "blockgas",
-        "calldata",
-        "caller",
-        "child",
-        "code",
-        "code_address",
-        "code_hash",
-        "code_size",
-        "depth",
-        "env",
-        "fallgas",
-        "frame",
-        "frame_type",
-        "gas",
-        "is_create",
-        "is_static",
-        "jumpdests",
-        "memory",
-        "output",
-        "parent",
-        "pc",
-        "raw_code",
-        "ret_off",
-        "ret_size",
-        "return_data",
-        "snapshot",
-        "stack",
-        "status",
-        "transfer",
-        "value",
-    )
 
-    def __init__(
+class EvmFrame(PooledFrame):
+    """A pooled frame that *is* the execution context of one message call, creation or
+    precompile run: the pool hands it out, ``begin`` fills in the message, the opcodes run
+    on it, and the pool's ``reset`` on release makes every field fresh again. So a CALL that
+    hits the pool allocates no object for its frame.
+
+    From the pool it has ``stack``, ``memory``, ``gas``, ``return_data``, ``parent`` (the
+    calling frame), ``children`` (while suspended, the one running child) and ``depth`` (the
+    call depth: 0 for a transaction's outermost frame).
+    """
+
+    __slots__ = tuple(_EVM_FIELDS)
+
+    payload_fields: ClassVar[Mapping[str, object]] = {**FRESH_PAYLOAD, **_EVM_FIELDS}
+
+    def __init__(self, frame_type: FrameType, pool: FramePool, now: int) -> None:
+        super().__init__(frame_type, pool, now)
+        self._clear_message()
+
+    def reset(self) -> None:
+        PooledFrame.reset(self)  # explicit, not super(): this runs on every release
+        self._clear_message()
+
+    def _clear_message(self) -> None:
+        # One assignment per field of _EVM_FIELDS (a loop over setattr costs several times
+        # more, and this runs on every release).
+        self.env: Env = None  # type: ignore[assignment]  # an idle frame belongs to no transaction
+        self.caller = 0
+        self.address = 0
+        self.code_address = 0
+        self.value = 0
+        self.calldata = b""
+        self.raw_code = b""
+        self.code_hash: bytes | None = None
+        self.code = b""
+        self.code_size = 0
+        self.jumpdests: frozenset[int] = frozenset()
+        self.blockgas: Sequence[int] = ()
+        self.fallgas: Sequence[int] = ()
+        self.is_static = False
+        self.is_create = False
+        self.transfer = False
+        self.ret_off = 0
+        self.ret_size = 0
+        self.pc = 0
+        self.output = b""
+        self.status = STATUS_SUCCESS
+        self.snapshot = 0
+
+    def begin(
         self,
         env: Env,
-        *,
         caller: int,
         address: int,
         code_address: int,
@@ -181,15 +224,13 @@ class Ctx:
         code: bytes,
         code_hash: bytes | None,
         gas: int,
-        depth: int,
         is_static: bool,
         is_create: bool,
         transfer: bool,
-        frame_type: int,
-        parent: Ctx | None,
         ret_off: int = 0,
         ret_size: int = 0,
     ) -> None:
+        """Fill in the message this frame runs (positional: called for every message)."""
         self.env = env
         self.caller = caller
         self.address = address
@@ -198,26 +239,10 @@ class Ctx:
         self.calldata = calldata
         self.raw_code = code
         self.code_hash = code_hash
-        self.code = b""
         self.code_size = len(code)
-        self.jumpdests: frozenset[int] = frozenset()
-        self.blockgas: list[int] = []
-        self.fallgas: list[int] = []
         self.gas = gas
-        self.depth = depth
         self.is_static = is_static
         self.is_create = is_create
         self.transfer = transfer
-        self.frame_type = frame_type
-        self.parent = parent
         self.ret_off = ret_off
         self.ret_size = ret_size
-        self.stack: list[int] = []
-        self.memory: bytearray = bytearray()
-        self.pc = 0
-        self.return_data = b""
-        self.output = b""
-        self.status = STATUS_SUCCESS
-        self.frame: Any = None
-        self.snapshot = 0
-        self.child: Ctx | None = None

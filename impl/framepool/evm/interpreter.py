@@ -4,59 +4,43 @@ Frame-stack arrangement (no Python recursion per EVM call)
 ----------------------------------------------------------
 ``execute(env, root)`` drives *all* frames of a transaction from one Python stack frame:
 
-* ``_run(c)`` executes opcodes of context ``c`` until it halts (STOP/RETURN/REVERT/
-  SELFDESTRUCT, or an exceptional halt) or until a CALL*/CREATE* opcode prepares a child
-  context in ``c.child`` and raises ``Suspend`` (after saving ``c.pc``).
-* On ``Suspend`` the loop acquires a pooled frame for the child
-  (``manager.get_or_create(type, parent_frame)``), applies the message's entry effects (nonce
-  for creations, value transfer) and continues the loop *in the child*.
-* When a frame ends, ``_finish`` commits or reverts its journal slice, deposits code for
-  creations, and releases its pooled frame; ``_resume`` hands the result to the parent (gas
-  back, return data, output copied to memory, success flag pushed) and the loop continues in
-  the parent at its saved pc.
+* ``_run(c)`` executes opcodes of frame ``c`` until it halts (STOP/RETURN/REVERT/
+  SELFDESTRUCT, or an exceptional halt) or until a CALL*/CREATE* opcode takes a child frame
+  from the pool (``manager.get_or_create(type, c)``), fills in its message and raises
+  ``Suspend`` (after saving ``c.pc``).
+* On ``Suspend`` the loop applies the child's entry effects (nonce for creations, value
+  transfer; a precompile runs right there) and continues *in the child*.
+* When a frame ends, ``_finish`` commits or reverts its journal slice and deposits code for
+  creations; ``_resume`` hands the result to the parent (gas back, return data, output copied
+  to memory, success flag pushed); then the frame goes back to the pool and the loop continues
+  in the parent at its saved pc.
 
-So depth 1024 only needs 1025 ``Ctx`` objects and pooled frames, never 1024 nested Python
-calls, and ``sys.setrecursionlimit`` is never touched.  A ``try/finally`` around the loop
-releases every frame still held if a Python exception escapes (children first).
+So depth 1024 only needs 1025 pooled frames, never 1024 nested Python calls, and
+``sys.setrecursionlimit`` is never touched. If a Python exception escapes, every frame still
+held is released (``release_tree`` from the outermost one, children first).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from framepool.evm.context import (
     STATUS_ERROR,
     STATUS_SUCCESS,
-    Ctx,
     Env,
+    EvmFrame,
     ExceptionalHalt,
     Halt,
     Suspend,
 )
 from framepool.evm.hashing import keccak256
 from framepool.evm.opcodes import BLOCK_ENDERS, MAX_CODE_SIZE, STATIC_GAS, TABLE
-from framepool_spec import FrameType
+from framepool.evm.precompiles import PRECOMPILE_ADDRESSES, run_precompile
 
-__all__ = ["PRECOMPILES", "execute", "jump_analysis", "run_precompile"]
+__all__ = ["PRECOMPILES", "execute", "jump_analysis"]
 
 G_CODE_DEPOSIT = 200
-_FRAME_TYPES = tuple(FrameType)
-_PRECOMPILE = FrameType.PRECOMPILE
-
-
-def _load_precompiles() -> tuple[frozenset[int], Any]:
-    from framepool.evm import precompiles
-
-    return frozenset(precompiles.PRECOMPILE_ADDRESSES), precompiles.run_precompile
-
-
-try:
-    PRECOMPILES, run_precompile = _load_precompiles()
-except ImportError:  # pragma: no cover - colleague's module not there yet
-    PRECOMPILES = frozenset(range(1, 11))
-
-    def run_precompile(address: int, data: bytes, gas: int) -> tuple[bool, int, bytes]:
-        raise NotImplementedError("framepool.evm.precompiles is not available")
+PRECOMPILES = frozenset(PRECOMPILE_ADDRESSES)
 
 
 # --------------------------------------------------------------------------- jump analysis
@@ -120,7 +104,7 @@ def jump_analysis(code: bytes, code_hash: bytes | None = None) -> Analysis:
 # --------------------------------------------------------------------------- the loop
 
 
-def _run(c: Ctx) -> bool:
+def _run(c: EvmFrame) -> bool:
     """Run ``c`` from ``c.pc``. Returns True when suspended for a child, False when halted."""
     code = c.code
     table = TABLE
@@ -144,21 +128,11 @@ def _run(c: Ctx) -> bool:
         return False
 
 
-def _enter(env: Env, c: Ctx, parent_frame: Any) -> bool:
-    """Acquire ``c``'s pooled frame and apply the message's entry effects.
+def _enter(env: Env, c: EvmFrame) -> bool:
+    """Apply the message's entry effects to a frame just taken from the pool.
 
     Returns True if code must run, False if the frame already finished (precompile, empty code).
     """
-    is_pre = c.code_address in PRECOMPILES and not c.is_create
-    # A precompile run inside the EVM gets a PRECOMPILE frame; the outermost frame of a
-    # transaction is always REGULAR, even when the transaction calls a precompile directly.
-    ftype = _PRECOMPILE if is_pre and parent_frame is not None else _FRAME_TYPES[c.frame_type]
-    frame = env.manager.get_or_create(ftype, parent_frame)
-    c.frame = frame
-    frame.contract = c
-    frame.gas = c.gas
-    c.stack = frame.stack
-    c.memory = frame.memory
     st = env.state
     c.snapshot = len(st.journal)
     if c.is_create:
@@ -166,7 +140,7 @@ def _enter(env: Env, c: Ctx, parent_frame: Any) -> bool:
         st.increment_nonce(c.address)
     if c.transfer and c.value:
         st.transfer(c.caller, c.address, c.value)
-    if is_pre:
+    if c.code_address in PRECOMPILES and not c.is_create:
         ok, used, out = run_precompile(c.code_address, c.calldata, c.gas)
         if ok:
             c.gas -= used
@@ -183,8 +157,8 @@ def _enter(env: Env, c: Ctx, parent_frame: Any) -> bool:
     return True
 
 
-def _finish(env: Env, c: Ctx) -> None:
-    """Commit or revert ``c``'s changes, deposit created code, release its frame."""
+def _finish(env: Env, c: EvmFrame) -> None:
+    """Commit or revert ``c``'s changes and deposit created code (the frame is still held)."""
     st = env.state
     status = c.status
     if status == STATUS_SUCCESS and c.is_create:
@@ -201,15 +175,9 @@ def _finish(env: Env, c: Ctx) -> None:
         c.output = b""
     if status != STATUS_SUCCESS:
         st.revert(c.snapshot)
-    frame = c.frame
-    c.frame = None
-    frame.gas = c.gas
-    frame.return_data = c.output
-    frame.contract = None
-    env.manager.release(frame)
 
 
-def _resume(parent: Ctx, child: Ctx) -> None:
+def _resume(parent: EvmFrame, child: EvmFrame) -> None:
     """Hand a finished child's result to its parent."""
     parent.gas += child.gas
     ok = child.status == STATUS_SUCCESS
@@ -230,36 +198,33 @@ def _resume(parent: Ctx, child: Ctx) -> None:
         parent.memory[off : off + n] = out[:n]
 
 
-def execute(env: Env, root: Ctx) -> Ctx:
-    """Run ``root`` and every frame it spawns; returns ``root`` with status, gas and output set."""
-    manager = env.manager
+def execute(env: Env, root: EvmFrame) -> tuple[int, int, bytes]:
+    """Run ``root`` (a frame holding its message) and every frame it spawns, then give them
+    all back to the pool. Returns the outermost frame's ``(status, gas left, output)``."""
+    release = env.manager.release
     c = root
+    held = True  # whether ``root`` (and so maybe a chain below it) is still ours
     try:
-        runnable = _enter(env, c, None)
+        runnable = _enter(env, c)
         while True:
             if runnable and _run(c):
-                child = c.child
-                assert child is not None
-                c.child = None
-                c.frame.gas = c.gas
-                c = child  # before _enter, so the finally below sees a half-entered child
-                runnable = _enter(env, c, child.parent.frame if child.parent else None)
+                c = cast(EvmFrame, c.children[-1])  # the child the CALL*/CREATE* just started
+                runnable = _enter(env, c)
                 continue
             _finish(env, c)
-            parent = c.parent
+            parent = cast("EvmFrame | None", c.parent)
             if parent is None:
-                return c
+                result = (c.status, c.gas, c.output)
+                held = False
+                release(root)
+                return result
             _resume(parent, c)
+            release(c)
             c = parent
             runnable = True
-    finally:
-        # Normally every frame is released already; after an escaping Python exception this
-        # gives back whatever is still held, innermost first.
-        x: Ctx | None = c
-        while x is not None:
-            if x.frame is not None:
-                frame = x.frame
-                x.frame = None
-                frame.contract = None
-                manager.release(frame)
-            x = x.parent
+    except BaseException:
+        # Normally every frame is back in the pool already; after an escaping Python
+        # exception, give back whatever is still held, innermost first.
+        if held:
+            env.manager.release_tree(root)
+        raise

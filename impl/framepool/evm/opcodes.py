@@ -1,7 +1,7 @@
 """Cancun opcodes: one plain function per opcode plus the dispatch and static-gas tables.
 
 Calling convention (hot path, kept deliberately simple):
-``fn(c: Ctx, pc: int) -> int`` where ``pc`` already points past the opcode byte and the
+``fn(c: EvmFrame, pc: int) -> int`` where ``pc`` already points past the opcode byte and the
 return value is the next pc.  A function charges only the *dynamic* part of its gas.
 
 Static gas is charged per basic block, not per opcode (see ``interpreter.jump_analysis``):
@@ -21,7 +21,8 @@ leaves side effects behind (and the halting frame's journal is reverted anyway).
 grow the stack check the 1024 limit themselves.
 
 Halting opcodes set ``c.status`` / ``c.output`` and raise ``Halt``; CALL*/CREATE* opcodes that
-start a child frame set ``c.child`` / ``c.pc`` and raise ``Suspend`` (see interpreter.py).
+start a child frame take it from the pool (``_spawn``: it becomes ``c``'s only child), fill in
+its message, save ``c.pc`` and raise ``Suspend`` (see interpreter.py).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from collections.abc import Callable
 from framepool.evm.context import (
     STATUS_REVERT,
     STATUS_SUCCESS,
-    Ctx,
+    EvmFrame,
     Halt,
     InvalidJump,
     InvalidOpcode,
@@ -42,11 +43,12 @@ from framepool.evm.context import (
     WriteInStaticContext,
 )
 from framepool.evm.hashing import EMPTY_KECCAK, keccak256
+from framepool.evm.precompiles import PRECOMPILE_ADDRESSES
 from framepool_spec import FrameType
 
 __all__ = ["BLOCK_ENDERS", "STATIC_GAS", "TABLE", "OpFn", "create2_address", "create_address"]
 
-OpFn = Callable[[Ctx, int], int]
+OpFn = Callable[[EvmFrame, int], int]
 
 M = (1 << 256) - 1
 SIGN = 1 << 255
@@ -75,17 +77,25 @@ G_KECCAK_WORD = 6
 G_INITCODE_WORD = 2
 G_EXP_BYTE = 50
 
-_FT_CALL = int(FrameType.CALL)
-_FT_DELEGATE = int(FrameType.DELEGATE_CALL)
-_FT_STATIC = int(FrameType.STATIC_CALL)
-_FT_CREATE = int(FrameType.CREATE)
-_FT_CREATE2 = int(FrameType.CREATE2)
+_FT_CALL = FrameType.CALL
+_FT_DELEGATE = FrameType.DELEGATE_CALL
+_FT_STATIC = FrameType.STATIC_CALL
+_FT_CREATE = FrameType.CREATE
+_FT_CREATE2 = FrameType.CREATE2
+_FT_PRECOMPILE = FrameType.PRECOMPILE
+_PRECOMPILES = frozenset(PRECOMPILE_ADDRESSES)
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _expand(c: Ctx, end: int) -> None:
+def _spawn(c: EvmFrame, frame_type: FrameType) -> EvmFrame:
+    """A child frame of ``c`` from the pool (a hit allocates nothing); the caller fills it in."""
+    child: EvmFrame = c.env.manager.get_or_create(frame_type, c)
+    return child
+
+
+def _expand(c: EvmFrame, end: int) -> None:
     """Grow memory to cover byte ``end`` (exclusive), charging the expansion gas.
 
     Memory length is always a multiple of 32; cost(words) = 3*words + words**2 // 512.
@@ -104,7 +114,7 @@ def _expand(c: Ctx, end: int) -> None:
     mem.extend(bytes((nw << 5) - old))
 
 
-def _mem_cost(c: Ctx, end: int) -> int:
+def _mem_cost(c: EvmFrame, end: int) -> int:
     """Expansion gas to cover byte ``end`` without charging or growing."""
     old = len(c.memory)
     if end <= old:
@@ -114,14 +124,14 @@ def _mem_cost(c: Ctx, end: int) -> int:
     return 3 * (nw - ow) + ((nw * nw) >> 9) - ((ow * ow) >> 9)
 
 
-def _grow(c: Ctx, end: int) -> None:
+def _grow(c: EvmFrame, end: int) -> None:
     mem = c.memory
     old = len(mem)
     if end > old:
         mem.extend(bytes((((end + 31) >> 5) << 5) - old))
 
 
-def _next_block(c: Ctx, pc: int) -> None:
+def _next_block(c: EvmFrame, pc: int) -> None:
     """Charge the static gas of the block starting at ``pc`` (after a block-ending opcode)."""
     g = c.gas - c.fallgas[pc]
     if g < 0:
@@ -129,7 +139,7 @@ def _next_block(c: Ctx, pc: int) -> None:
     c.gas = g
 
 
-def _charge(c: Ctx, cost: int) -> None:
+def _charge(c: EvmFrame, cost: int) -> None:
     g = c.gas - cost
     if g < 0:
         raise OutOfGas
@@ -144,7 +154,7 @@ def _copy_padded(src: bytes, start: int, size: int) -> bytes:
     return chunk
 
 
-def _access_cost(c: Ctx, address: int) -> int:
+def _access_cost(c: EvmFrame, address: int) -> int:
     """EIP-2929: 100 if ``address`` is warm, else warm it and return 2600."""
     st = c.env.state
     if address in st.warm_addrs:
@@ -169,34 +179,34 @@ def create2_address(sender: int, salt: int, initcode_hash: bytes) -> int:
 # --------------------------------------------------------------------------- 0x00 arithmetic
 
 
-def op_stop(c: Ctx, pc: int) -> int:
+def op_stop(c: EvmFrame, pc: int) -> int:
     c.status = STATUS_SUCCESS
     c.output = b""
     raise Halt
 
 
-def op_add(c: Ctx, pc: int) -> int:
+def op_add(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s.pop()
     s[-1] = (a + s[-1]) & M
     return pc
 
 
-def op_mul(c: Ctx, pc: int) -> int:
+def op_mul(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s.pop()
     s[-1] = (a * s[-1]) & M
     return pc
 
 
-def op_sub(c: Ctx, pc: int) -> int:
+def op_sub(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s.pop()
     s[-1] = (a - s[-1]) & M
     return pc
 
 
-def op_div(c: Ctx, pc: int) -> int:
+def op_div(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s.pop()
     b = s[-1]
@@ -204,7 +214,7 @@ def op_div(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_sdiv(c: Ctx, pc: int) -> int:
+def op_sdiv(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s.pop()
     b = s[-1]
@@ -222,7 +232,7 @@ def op_sdiv(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_mod(c: Ctx, pc: int) -> int:
+def op_mod(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s.pop()
     b = s[-1]
@@ -230,7 +240,7 @@ def op_mod(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_smod(c: Ctx, pc: int) -> int:
+def op_smod(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s.pop()
     b = s[-1]
@@ -246,7 +256,7 @@ def op_smod(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_addmod(c: Ctx, pc: int) -> int:
+def op_addmod(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s.pop()
     b = s.pop()
@@ -255,7 +265,7 @@ def op_addmod(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_mulmod(c: Ctx, pc: int) -> int:
+def op_mulmod(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s.pop()
     b = s.pop()
@@ -264,7 +274,7 @@ def op_mulmod(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_exp(c: Ctx, pc: int) -> int:
+def op_exp(c: EvmFrame, pc: int) -> int:
     s = c.stack
     base = s.pop()
     e = s[-1]
@@ -274,7 +284,7 @@ def op_exp(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_signextend(c: Ctx, pc: int) -> int:
+def op_signextend(c: EvmFrame, pc: int) -> int:
     s = c.stack
     b = s.pop()
     x = s[-1]  # read even when unused: an empty stack must underflow
@@ -288,21 +298,21 @@ def op_signextend(c: Ctx, pc: int) -> int:
 # --------------------------------------------------------------------------- 0x10 comparison / bitwise
 
 
-def op_lt(c: Ctx, pc: int) -> int:
+def op_lt(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s.pop()
     s[-1] = 1 if a < s[-1] else 0
     return pc
 
 
-def op_gt(c: Ctx, pc: int) -> int:
+def op_gt(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s.pop()
     s[-1] = 1 if a > s[-1] else 0
     return pc
 
 
-def op_slt(c: Ctx, pc: int) -> int:
+def op_slt(c: EvmFrame, pc: int) -> int:
     # Flipping the sign bit maps two's-complement order onto unsigned order.
     s = c.stack
     a = s.pop()
@@ -310,54 +320,54 @@ def op_slt(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_sgt(c: Ctx, pc: int) -> int:
+def op_sgt(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s.pop()
     s[-1] = 1 if (a ^ SIGN) > (s[-1] ^ SIGN) else 0
     return pc
 
 
-def op_eq(c: Ctx, pc: int) -> int:
+def op_eq(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s.pop()
     s[-1] = 1 if a == s[-1] else 0
     return pc
 
 
-def op_iszero(c: Ctx, pc: int) -> int:
+def op_iszero(c: EvmFrame, pc: int) -> int:
     s = c.stack
     s[-1] = 0 if s[-1] else 1
     return pc
 
 
-def op_and(c: Ctx, pc: int) -> int:
+def op_and(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s.pop()
     s[-1] &= a
     return pc
 
 
-def op_or(c: Ctx, pc: int) -> int:
+def op_or(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s.pop()
     s[-1] |= a
     return pc
 
 
-def op_xor(c: Ctx, pc: int) -> int:
+def op_xor(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s.pop()
     s[-1] ^= a
     return pc
 
 
-def op_not(c: Ctx, pc: int) -> int:
+def op_not(c: EvmFrame, pc: int) -> int:
     s = c.stack
     s[-1] = M ^ s[-1]
     return pc
 
 
-def op_byte(c: Ctx, pc: int) -> int:
+def op_byte(c: EvmFrame, pc: int) -> int:
     s = c.stack
     i = s.pop()
     x = s[-1]
@@ -365,7 +375,7 @@ def op_byte(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_shl(c: Ctx, pc: int) -> int:
+def op_shl(c: EvmFrame, pc: int) -> int:
     s = c.stack
     shift = s.pop()
     x = s[-1]
@@ -373,7 +383,7 @@ def op_shl(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_shr(c: Ctx, pc: int) -> int:
+def op_shr(c: EvmFrame, pc: int) -> int:
     s = c.stack
     shift = s.pop()
     x = s[-1]
@@ -381,7 +391,7 @@ def op_shr(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_sar(c: Ctx, pc: int) -> int:
+def op_sar(c: EvmFrame, pc: int) -> int:
     s = c.stack
     shift = s.pop()
     x = s[-1]
@@ -394,7 +404,7 @@ def op_sar(c: Ctx, pc: int) -> int:
 # --------------------------------------------------------------------------- 0x20 keccak
 
 
-def op_keccak(c: Ctx, pc: int) -> int:
+def op_keccak(c: EvmFrame, pc: int) -> int:
     s = c.stack
     off = s.pop()
     size = s[-1]
@@ -410,7 +420,7 @@ def op_keccak(c: Ctx, pc: int) -> int:
 # --------------------------------------------------------------------------- 0x30 environment
 
 
-def op_address(c: Ctx, pc: int) -> int:
+def op_address(c: EvmFrame, pc: int) -> int:
     s = c.stack
     if len(s) >= 1024:
         raise StackOverflow
@@ -418,7 +428,7 @@ def op_address(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_balance(c: Ctx, pc: int) -> int:
+def op_balance(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s[-1] & ADDR
     _charge(c, _access_cost(c, a))
@@ -427,7 +437,7 @@ def op_balance(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_origin(c: Ctx, pc: int) -> int:
+def op_origin(c: EvmFrame, pc: int) -> int:
     s = c.stack
     if len(s) >= 1024:
         raise StackOverflow
@@ -435,7 +445,7 @@ def op_origin(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_caller(c: Ctx, pc: int) -> int:
+def op_caller(c: EvmFrame, pc: int) -> int:
     s = c.stack
     if len(s) >= 1024:
         raise StackOverflow
@@ -443,7 +453,7 @@ def op_caller(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_callvalue(c: Ctx, pc: int) -> int:
+def op_callvalue(c: EvmFrame, pc: int) -> int:
     s = c.stack
     if len(s) >= 1024:
         raise StackOverflow
@@ -451,7 +461,7 @@ def op_callvalue(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_calldataload(c: Ctx, pc: int) -> int:
+def op_calldataload(c: EvmFrame, pc: int) -> int:
     s = c.stack
     i = s[-1]
     data = c.calldata
@@ -463,7 +473,7 @@ def op_calldataload(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_calldatasize(c: Ctx, pc: int) -> int:
+def op_calldatasize(c: EvmFrame, pc: int) -> int:
     s = c.stack
     if len(s) >= 1024:
         raise StackOverflow
@@ -471,7 +481,7 @@ def op_calldatasize(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_calldatacopy(c: Ctx, pc: int) -> int:
+def op_calldatacopy(c: EvmFrame, pc: int) -> int:
     s = c.stack
     dst = s.pop()
     src = s.pop()
@@ -483,7 +493,7 @@ def op_calldatacopy(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_codesize(c: Ctx, pc: int) -> int:
+def op_codesize(c: EvmFrame, pc: int) -> int:
     s = c.stack
     if len(s) >= 1024:
         raise StackOverflow
@@ -491,7 +501,7 @@ def op_codesize(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_codecopy(c: Ctx, pc: int) -> int:
+def op_codecopy(c: EvmFrame, pc: int) -> int:
     s = c.stack
     dst = s.pop()
     src = s.pop()
@@ -503,7 +513,7 @@ def op_codecopy(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_gasprice(c: Ctx, pc: int) -> int:
+def op_gasprice(c: EvmFrame, pc: int) -> int:
     s = c.stack
     if len(s) >= 1024:
         raise StackOverflow
@@ -511,7 +521,7 @@ def op_gasprice(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_extcodesize(c: Ctx, pc: int) -> int:
+def op_extcodesize(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s[-1] & ADDR
     _charge(c, _access_cost(c, a))
@@ -520,7 +530,7 @@ def op_extcodesize(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_extcodecopy(c: Ctx, pc: int) -> int:
+def op_extcodecopy(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s.pop() & ADDR
     dst = s.pop()
@@ -538,7 +548,7 @@ def op_extcodecopy(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_returndatasize(c: Ctx, pc: int) -> int:
+def op_returndatasize(c: EvmFrame, pc: int) -> int:
     s = c.stack
     if len(s) >= 1024:
         raise StackOverflow
@@ -546,7 +556,7 @@ def op_returndatasize(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_returndatacopy(c: Ctx, pc: int) -> int:
+def op_returndatacopy(c: EvmFrame, pc: int) -> int:
     s = c.stack
     dst = s.pop()
     src = s.pop()
@@ -561,7 +571,7 @@ def op_returndatacopy(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_extcodehash(c: Ctx, pc: int) -> int:
+def op_extcodehash(c: EvmFrame, pc: int) -> int:
     s = c.stack
     a = s[-1] & ADDR
     _charge(c, _access_cost(c, a))
@@ -576,7 +586,7 @@ def op_extcodehash(c: Ctx, pc: int) -> int:
 # --------------------------------------------------------------------------- 0x40 block
 
 
-def op_blockhash(c: Ctx, pc: int) -> int:
+def op_blockhash(c: EvmFrame, pc: int) -> int:
     s = c.stack
     n = s[-1]
     cur = c.env.number
@@ -587,8 +597,8 @@ def op_blockhash(c: Ctx, pc: int) -> int:
     return pc
 
 
-def _push_env(getter: Callable[[Ctx], int]) -> OpFn:
-    def op(c: Ctx, pc: int) -> int:
+def _push_env(getter: Callable[[EvmFrame], int]) -> OpFn:
+    def op(c: EvmFrame, pc: int) -> int:
         s = c.stack
         if len(s) >= 1024:
             raise StackOverflow
@@ -608,7 +618,7 @@ op_basefee = _push_env(lambda c: c.env.base_fee)
 op_blobbasefee = _push_env(lambda c: c.env.blob_base_fee)
 
 
-def op_selfbalance(c: Ctx, pc: int) -> int:
+def op_selfbalance(c: EvmFrame, pc: int) -> int:
     s = c.stack
     if len(s) >= 1024:
         raise StackOverflow
@@ -617,7 +627,7 @@ def op_selfbalance(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_blobhash(c: Ctx, pc: int) -> int:
+def op_blobhash(c: EvmFrame, pc: int) -> int:
     s = c.stack
     i = s[-1]
     hashes = c.env.blob_hashes
@@ -628,12 +638,12 @@ def op_blobhash(c: Ctx, pc: int) -> int:
 # --------------------------------------------------------------------------- 0x50 stack/memory/storage/flow
 
 
-def op_pop(c: Ctx, pc: int) -> int:
+def op_pop(c: EvmFrame, pc: int) -> int:
     c.stack.pop()
     return pc
 
 
-def op_mload(c: Ctx, pc: int) -> int:
+def op_mload(c: EvmFrame, pc: int) -> int:
     s = c.stack
     off = s[-1]
     end = off + 32
@@ -643,7 +653,7 @@ def op_mload(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_mstore(c: Ctx, pc: int) -> int:
+def op_mstore(c: EvmFrame, pc: int) -> int:
     s = c.stack
     off = s.pop()
     v = s.pop()
@@ -654,7 +664,7 @@ def op_mstore(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_mstore8(c: Ctx, pc: int) -> int:
+def op_mstore8(c: EvmFrame, pc: int) -> int:
     s = c.stack
     off = s.pop()
     v = s.pop()
@@ -664,7 +674,7 @@ def op_mstore8(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_sload(c: Ctx, pc: int) -> int:
+def op_sload(c: EvmFrame, pc: int) -> int:
     s = c.stack
     key = s[-1]
     address = c.address
@@ -683,7 +693,7 @@ def op_sload(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_sstore(c: Ctx, pc: int) -> int:
+def op_sstore(c: EvmFrame, pc: int) -> int:
     """EIP-2200 as amended by EIP-2929 (cold surcharge) and EIP-3529 (refunds)."""
     s = c.stack
     key = s.pop()
@@ -723,14 +733,14 @@ def op_sstore(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_jump(c: Ctx, pc: int) -> int:
+def op_jump(c: EvmFrame, pc: int) -> int:
     dest = c.stack.pop()
     if dest not in c.jumpdests:
         raise InvalidJump
     return dest
 
 
-def op_jumpi(c: Ctx, pc: int) -> int:
+def op_jumpi(c: EvmFrame, pc: int) -> int:
     s = c.stack
     dest = s.pop()
     if s.pop():
@@ -744,7 +754,7 @@ def op_jumpi(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_pc(c: Ctx, pc: int) -> int:
+def op_pc(c: EvmFrame, pc: int) -> int:
     s = c.stack
     if len(s) >= 1024:
         raise StackOverflow
@@ -752,7 +762,7 @@ def op_pc(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_msize(c: Ctx, pc: int) -> int:
+def op_msize(c: EvmFrame, pc: int) -> int:
     s = c.stack
     if len(s) >= 1024:
         raise StackOverflow
@@ -760,7 +770,7 @@ def op_msize(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_gas(c: Ctx, pc: int) -> int:
+def op_gas(c: EvmFrame, pc: int) -> int:
     s = c.stack
     if len(s) >= 1024:
         raise StackOverflow
@@ -769,7 +779,7 @@ def op_gas(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_jumpdest(c: Ctx, pc: int) -> int:
+def op_jumpdest(c: EvmFrame, pc: int) -> int:
     # A JUMPDEST starts a block: charge the static gas of the whole block (itself included).
     g = c.gas - c.blockgas[pc - 1]
     if g < 0:
@@ -778,13 +788,13 @@ def op_jumpdest(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_tload(c: Ctx, pc: int) -> int:
+def op_tload(c: EvmFrame, pc: int) -> int:
     s = c.stack
     s[-1] = c.env.state.transient.get((c.address, s[-1]), 0)
     return pc
 
 
-def op_tstore(c: Ctx, pc: int) -> int:
+def op_tstore(c: EvmFrame, pc: int) -> int:
     s = c.stack
     key = s.pop()
     v = s.pop()
@@ -794,7 +804,7 @@ def op_tstore(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_mcopy(c: Ctx, pc: int) -> int:
+def op_mcopy(c: EvmFrame, pc: int) -> int:
     s = c.stack
     dst = s.pop()
     src = s.pop()
@@ -807,7 +817,7 @@ def op_mcopy(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_push0(c: Ctx, pc: int) -> int:
+def op_push0(c: EvmFrame, pc: int) -> int:
     s = c.stack
     if len(s) >= 1024:
         raise StackOverflow
@@ -815,7 +825,7 @@ def op_push0(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_push1(c: Ctx, pc: int) -> int:
+def op_push1(c: EvmFrame, pc: int) -> int:
     s = c.stack
     if len(s) >= 1024:
         raise StackOverflow
@@ -824,7 +834,7 @@ def op_push1(c: Ctx, pc: int) -> int:
 
 
 def _make_push(n: int) -> OpFn:
-    def op(c: Ctx, pc: int) -> int:
+    def op(c: EvmFrame, pc: int) -> int:
         s = c.stack
         if len(s) >= 1024:
             raise StackOverflow
@@ -837,7 +847,7 @@ def _make_push(n: int) -> OpFn:
 
 
 def _make_dup(n: int) -> OpFn:
-    def op(c: Ctx, pc: int) -> int:
+    def op(c: EvmFrame, pc: int) -> int:
         s = c.stack
         if len(s) >= 1024:
             raise StackOverflow
@@ -851,7 +861,7 @@ def _make_dup(n: int) -> OpFn:
 def _make_swap(n: int) -> OpFn:
     k = -n - 1
 
-    def op(c: Ctx, pc: int) -> int:
+    def op(c: EvmFrame, pc: int) -> int:
         s = c.stack
         s[-1], s[k] = s[k], s[-1]
         return pc
@@ -861,7 +871,7 @@ def _make_swap(n: int) -> OpFn:
 
 
 def _make_log(n: int) -> OpFn:
-    def op(c: Ctx, pc: int) -> int:
+    def op(c: EvmFrame, pc: int) -> int:
         s = c.stack
         off = s.pop()
         size = s.pop()
@@ -881,7 +891,7 @@ def _make_log(n: int) -> OpFn:
 # --------------------------------------------------------------------------- 0xf0 system
 
 
-def _create(c: Ctx, value: int, off: int, size: int, salt: int | None) -> None:
+def _create(c: EvmFrame, value: int, off: int, size: int, salt: int | None) -> None:
     """Shared tail of CREATE/CREATE2 after the opcode's own gas was charged."""
     st = c.env.state
     if size:
@@ -918,27 +928,13 @@ def _create(c: Ctx, value: int, off: int, size: int, salt: int | None) -> None:
         _next_block(c, c.pc)
         return
     st.increment_nonce(c.address)
-    c.child = Ctx(
-        c.env,
-        caller=c.address,
-        address=target,
-        code_address=target,
-        value=value,
-        calldata=b"",
-        code=initcode,
-        code_hash=code_hash,
-        gas=gas,
-        depth=c.depth + 1,
-        is_static=False,
-        is_create=True,
-        transfer=True,
-        frame_type=_FT_CREATE if salt is None else _FT_CREATE2,
-        parent=c,
-    )
+    child = _spawn(c, _FT_CREATE if salt is None else _FT_CREATE2)
+    child.begin(c.env, c.address, target, target, value, b"", initcode, code_hash, gas,
+                False, True, True)
     raise Suspend
 
 
-def op_create(c: Ctx, pc: int) -> int:
+def op_create(c: EvmFrame, pc: int) -> int:
     s = c.stack
     value = s.pop()
     off = s.pop()
@@ -952,7 +948,7 @@ def op_create(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_create2(c: Ctx, pc: int) -> int:
+def op_create2(c: EvmFrame, pc: int) -> int:
     s = c.stack
     value = s.pop()
     off = s.pop()
@@ -968,7 +964,7 @@ def op_create2(c: Ctx, pc: int) -> int:
 
 
 def _call_tail(
-    c: Ctx,
+    c: EvmFrame,
     gas_arg: int,
     extra: int,
     value: int,
@@ -981,7 +977,7 @@ def _call_tail(
     code_address: int,
     transfer: bool,
     is_static: bool,
-    frame_type: int,
+    frame_type: FrameType,
     check_static_value: bool,
     pc: int,
 ) -> None:
@@ -1026,30 +1022,17 @@ def _call_tail(
     else:
         code = b""
         code_hash = EMPTY_KECCAK
-    c.child = Ctx(
-        c.env,
-        caller=caller,
-        address=target,
-        code_address=code_address,
-        value=value,
-        calldata=bytes(c.memory[in_off : in_off + in_size]) if in_size else b"",
-        code=code,
-        code_hash=code_hash,
-        gas=gas + stipend,
-        depth=c.depth + 1,
-        is_static=is_static,
-        is_create=False,
-        transfer=transfer,
-        frame_type=frame_type,
-        parent=c,
-        ret_off=out_off,
-        ret_size=out_size,
+    child = _spawn(c, _FT_PRECOMPILE if code_address in _PRECOMPILES else frame_type)
+    child.begin(
+        c.env, caller, target, code_address, value,
+        bytes(c.memory[in_off : in_off + in_size]) if in_size else b"",
+        code, code_hash, gas + stipend, is_static, False, transfer, out_off, out_size,
     )
     c.pc = pc
     raise Suspend
 
 
-def op_call(c: Ctx, pc: int) -> int:
+def op_call(c: EvmFrame, pc: int) -> int:
     s = c.stack
     gas_arg = s.pop()
     to = s.pop() & ADDR
@@ -1084,7 +1067,7 @@ def op_call(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_callcode(c: Ctx, pc: int) -> int:
+def op_callcode(c: EvmFrame, pc: int) -> int:
     s = c.stack
     gas_arg = s.pop()
     to = s.pop() & ADDR
@@ -1119,7 +1102,7 @@ def op_callcode(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_delegatecall(c: Ctx, pc: int) -> int:
+def op_delegatecall(c: EvmFrame, pc: int) -> int:
     s = c.stack
     gas_arg = s.pop()
     to = s.pop() & ADDR
@@ -1134,7 +1117,7 @@ def op_delegatecall(c: Ctx, pc: int) -> int:
 
 
 def _call_tail_delegate(
-    c: Ctx,
+    c: EvmFrame,
     gas_arg: int,
     extra: int,
     in_off: int,
@@ -1165,30 +1148,21 @@ def _call_tail_delegate(
         _next_block(c, pc)
         return
     acct = c.env.state.accounts.get(to)
-    c.child = Ctx(
-        c.env,
-        caller=c.caller,
-        address=c.address,
-        code_address=to,
-        value=c.value,
-        calldata=bytes(c.memory[in_off : in_off + in_size]) if in_size else b"",
-        code=acct.code if acct is not None else b"",
-        code_hash=acct.code_hash if acct is not None else EMPTY_KECCAK,
-        gas=gas,
-        depth=c.depth + 1,
-        is_static=c.is_static,
-        is_create=False,
-        transfer=False,
-        frame_type=_FT_DELEGATE if not c.is_static else _FT_STATIC,
-        parent=c,
-        ret_off=out_off,
-        ret_size=out_size,
+    child = _spawn(
+        c, _FT_PRECOMPILE if to in _PRECOMPILES else _FT_DELEGATE if not c.is_static else _FT_STATIC
+    )
+    child.begin(
+        c.env, c.caller, c.address, to, c.value,
+        bytes(c.memory[in_off : in_off + in_size]) if in_size else b"",
+        acct.code if acct is not None else b"",
+        acct.code_hash if acct is not None else EMPTY_KECCAK,
+        gas, c.is_static, False, False, out_off, out_size,
     )
     c.pc = pc
     raise Suspend
 
 
-def op_staticcall(c: Ctx, pc: int) -> int:
+def op_staticcall(c: EvmFrame, pc: int) -> int:
     s = c.stack
     gas_arg = s.pop()
     to = s.pop() & ADDR
@@ -1218,7 +1192,7 @@ def op_staticcall(c: Ctx, pc: int) -> int:
     return pc
 
 
-def op_return(c: Ctx, pc: int) -> int:
+def op_return(c: EvmFrame, pc: int) -> int:
     s = c.stack
     off = s.pop()
     size = s.pop()
@@ -1231,7 +1205,7 @@ def op_return(c: Ctx, pc: int) -> int:
     raise Halt
 
 
-def op_revert(c: Ctx, pc: int) -> int:
+def op_revert(c: EvmFrame, pc: int) -> int:
     s = c.stack
     off = s.pop()
     size = s.pop()
@@ -1244,11 +1218,11 @@ def op_revert(c: Ctx, pc: int) -> int:
     raise Halt
 
 
-def op_invalid(c: Ctx, pc: int) -> int:
+def op_invalid(c: EvmFrame, pc: int) -> int:
     raise InvalidOpcode
 
 
-def op_selfdestruct(c: Ctx, pc: int) -> int:
+def op_selfdestruct(c: EvmFrame, pc: int) -> int:
     """EIP-6780: only an account created in this transaction is deleted; otherwise just send."""
     beneficiary = c.stack.pop() & ADDR
     st = c.env.state

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from framepool.evm.context import STATUS_SUCCESS, Ctx, Env
+from framepool.evm.context import STATUS_SUCCESS, Env, EvmFrame
 from framepool.evm.hashing import keccak256
 from framepool.evm.interpreter import PRECOMPILES, execute
 from framepool.evm.opcodes import MAX_INITCODE_SIZE, create_address
@@ -287,27 +287,11 @@ def process_transaction(state: State, block: BlockContext, tx: Transaction, mana
         pass  # EIP-684/7610 address collision: the transaction fails and consumes all gas
     else:
         # The outermost frame is FrameType.REGULAR, for a create transaction too.
-        root = Ctx(
-            env,
-            caller=sender,
-            address=target,
-            code_address=target,
-            value=tx.value,
-            calldata=calldata,
-            code=code,
-            code_hash=code_hash,
-            gas=gas,
-            depth=0,
-            is_static=False,
-            is_create=tx.to is None,
-            transfer=True,
-            frame_type=int(FrameType.REGULAR),
-            parent=None,
-        )
-        execute(env, root)
-        gas_left = root.gas
-        success = root.status == STATUS_SUCCESS
-        output = root.output
+        root: EvmFrame = env.manager.acquire(FrameType.REGULAR)
+        root.begin(env, sender, target, target, tx.value, calldata, code, code_hash, gas,
+                   False, tx.to is None, True)
+        status, gas_left, output = execute(env, root)
+        success = status == STATUS_SUCCESS
 
     used = tx.gas_limit - gas_left
     refund = min(used // 5, state.refund) if success else 0

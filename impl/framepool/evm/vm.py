@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from framepool import FramePoolManager, PoolConfig
+from framepool.evm.context import EvmFrame
 from framepool.evm.state import State
 from framepool.evm.transaction import (
     BlockContext,
@@ -19,7 +20,7 @@ from framepool.evm.transaction import (
     sender_from_secret,
 )
 
-__all__ = ["VM", "VectorResult", "block_from_env", "transaction_from_vector"]
+__all__ = ["VM", "VectorResult", "block_from_env", "evm_manager", "transaction_from_vector"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,11 @@ def transaction_from_vector(vector: Any) -> Transaction:
     )
 
 
+def evm_manager(config: PoolConfig) -> FramePoolManager:
+    """A pool manager whose frames are EVM execution contexts."""
+    return FramePoolManager(config, frame_class=EvmFrame)
+
+
 class VM:
     """Runs transactions; every message call, creation and precompile run uses a pooled frame."""
 
@@ -95,14 +101,21 @@ class VM:
         """A VM pooling frames per ``config`` (default: no pooling), or on a shared ``manager``.
 
         Several VMs on several threads may share one manager: it is thread-safe,
-        and each transaction's frames stay on the thread that runs it.
+        and each transaction's frames stay on the thread that runs it. The frames are the
+        execution contexts, so the manager must hand out ``EvmFrame``s (build it with
+        ``frame_class=EvmFrame``, as ``evm_manager`` does).
         """
         if manager is not None and config is not None:
             raise ValueError("give either config or manager, not both")
         if manager is not None and not isinstance(manager, FramePoolManager):
             raise TypeError(f"manager must be a FramePoolManager, got {type(manager).__name__}")
+        if manager is not None and not issubclass(manager.frame_class, EvmFrame):
+            raise TypeError(
+                f"the manager's frames ({manager.frame_class.__name__}) cannot hold an EVM "
+                "execution context: build it with frame_class=EvmFrame"
+            )
         if manager is None:
-            manager = FramePoolManager(config if config is not None else PoolConfig.disabled())
+            manager = evm_manager(config if config is not None else PoolConfig.disabled())
         self._manager = manager
 
     @property
@@ -118,13 +131,13 @@ class VM:
         if not isinstance(config, PoolConfig):
             raise TypeError(f"config must be a PoolConfig, got {type(config).__name__}")
         old = self._manager
-        self._manager = FramePoolManager(config)
+        self._manager = evm_manager(config)
         old.close()
 
     def disable_frame_pooling(self) -> None:
         """Switch to a manager that pools nothing (fresh frames every time)."""
         old = self._manager
-        self._manager = FramePoolManager(PoolConfig.disabled())
+        self._manager = evm_manager(PoolConfig.disabled())
         old.close()
 
     def get_frame_pool_statistics(self) -> Any:
