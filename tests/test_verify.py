@@ -177,7 +177,7 @@ def test_progress_lines_come_as_checks_run(tmp_path: Path) -> None:
     """The header and the first START line arrive while the first check still runs."""
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
     command = [sys.executable, "-m", "framepool.cli", "verify", "--profile", "quick", "--skip-evm",
-               "--only", "sequential:random", "--only", "linearizability"]
+               "--only", "linearizability", "--only", "boundaries"]
     with subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True) as proc:
         assert proc.stdout is not None
         header = proc.stdout.readline()
@@ -186,12 +186,12 @@ def test_progress_lines_come_as_checks_run(tmp_path: Path) -> None:
         rest = proc.stdout.read()
         status = proc.wait()
     assert header.startswith("framepool verify: profile quick, seed ")
-    assert first.startswith("START   linearizability")
+    assert first.startswith("START   boundaries")
     assert still_running
     lines = rest.splitlines()
     assert [line.split()[:2] for line in lines[:3]] == [
-        ["PASS", "linearizability"], ["START", "sequential:random"], ["PASS", "sequential:random"]]
-    assert "examples=" in lines[2] and "histories=" in lines[0]
+        ["PASS", "boundaries"], ["START", "linearizability"], ["PASS", "linearizability"]]
+    assert "cases=" in lines[0] and "histories=" in lines[2]
     assert lines[-1].endswith("exit status 0") and status == 0
 
 
@@ -214,17 +214,17 @@ def test_cache_directory_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 def test_json_report(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = isolated / "report.json"
     status, out, _ = verify(capsys, "--profile", "quick", "--skip-evm", "--only", "linearizability",
-                            "--only", "schedules:locks-2", "--json", str(target))
+                            "--only", "boundaries", "--json", str(target))
     report = json.loads(target.read_text())
     assert set(report) == {"profile", "factory", "seed", "checks", "exit_code", "error"}
     assert report["exit_code"] == status == 0 and report["error"] is None
     assert report["profile"] == "quick" and isinstance(report["seed"], int)
-    assert [c["name"] for c in report["checks"]] == ["schedules:locks-2", "linearizability"]
+    assert [c["name"] for c in report["checks"]] == ["boundaries", "linearizability"]
     for check in report["checks"]:
         assert set(check) == {"name", "verdict", "seconds", "counts", "detail", "replay"}
-        assert check["verdict"] == "PASS" and check["seconds"] >= 0
-        assert check["counts"]["programs"] > 0
-    assert report["checks"][0]["counts"]["schedules"] > 0
+        assert check["verdict"] == "PASS" and check["seconds"] >= 0 and check["replay"] is None
+    assert report["checks"][0]["counts"]["cases"] > 0
+    assert report["checks"][1]["counts"]["histories"] > 0
 
 
 def test_json_report_when_the_gate_cannot_run(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
