@@ -74,7 +74,7 @@ def verify(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, st
 def cli(*args: str, cwd: Path, cache: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, XDG_CACHE_HOME=str(cache), PYTHONPATH=str(TESTS))
     return subprocess.run([sys.executable, "-m", "framepool.cli", "verify", *args],
-                          capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+                          capture_output=True, text=True, cwd=cwd, env=env, timeout=300, check=False)
 
 
 def assert_one_line_reason(err: str, *words: str) -> None:
@@ -139,7 +139,7 @@ def test_missing_evm_dependency_exits_2(
 
 def test_unknown_check_exits_2(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = verify(capsys, "--only", "nonsense")
-    assert status == 2
+    assert status == 2 and out == ""
     assert_one_line_reason(err, "--only nonsense: no such check", "sequential:random")
 
 
@@ -213,8 +213,8 @@ def test_cache_directory_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
 def test_json_report(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = isolated / "report.json"
-    status, out, _ = verify(capsys, "--profile", "quick", "--skip-evm", "--only", "linearizability",
-                            "--only", "boundaries", "--json", str(target))
+    status, _, _ = verify(capsys, "--profile", "quick", "--skip-evm", "--only", "linearizability",
+                          "--only", "boundaries", "--json", str(target))
     report = json.loads(target.read_text())
     assert set(report) == {"profile", "factory", "seed", "checks", "exit_code", "error"}
     assert report["exit_code"] == status == 0 and report["error"] is None
@@ -229,7 +229,7 @@ def test_json_report(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 def test_json_report_when_the_gate_cannot_run(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = isolated / "report.json"
-    status, _, err = verify(capsys, "--factory", "test_verify:raising_factory", "--json", str(target))
+    status, _, _ = verify(capsys, "--factory", "test_verify:raising_factory", "--json", str(target))
     report = json.loads(target.read_text())
     assert status == report["exit_code"] == 2
     assert report["checks"] == [] and "no pool today" in report["error"]

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from framepool.gate.context import Check, Context
 from framepool.gate.report import Counterexample, NoVerdict, Skip
 from framepool_spec.config import PoolConfig
+
+if TYPE_CHECKING:
+    from framepool.evm.vm import VectorResult
 
 VM_METHODS = ("get_or_create", "release", "maybe_cleanup")
 """What the VM calls on its pool while running transactions."""
@@ -62,33 +65,37 @@ def _run(ctx: Context, counts: dict[str, int]) -> str:
     if not paths:
         raise NoVerdict(f"no file of the sample found under {root}")
     counts.update(files=len(paths), vectors=0)
-    pools = [ctx.factory(PoolConfig.high_performance(), wall_clock_ms),
-             ctx.factory(PoolConfig.disabled(), wall_clock_ms)]
+    on_pool = ctx.factory(PoolConfig.high_performance(), wall_clock_ms)
+    off_pool = ctx.factory(PoolConfig.disabled(), wall_clock_ms)
     try:
-        on_vm, off_vm = (_vm_on(pool) for pool in pools)
-        on = run_vectors(on_vm, paths)
+        on = run_vectors(_vm_on(on_pool), paths)
         counts["vectors"] = len(on)
-        off = run_vectors(off_vm, paths)
-        differ = [(a, b) for a, b in zip(on, off) if a != b]
-        if differ or len(on) != len(off):
-            a, b = differ[0] if differ else (len(on), len(off))
-            raise Counterexample(
-                f"{len(differ)} of {len(on)} vectors differ with pooling on and off",
-                f"first: pooling on {a}\n       pooling off {b}",
-            )
-        failed = [r for r in on if not r.passed]
-        if failed:
-            raise Counterexample(f"{len(failed)} of {len(on)} vectors failed", f"first: {failed[0]}")
-        for pool, side in zip(pools, ("on", "off")):
+        off = run_vectors(_vm_on(off_pool), paths)
+        _compare(on, off)
+        for pool, side in ((on_pool, "on"), (off_pool, "off")):
             active = pool.counts().frames_active
             if active:
                 raise Counterexample(f"{active} frames still active after the sample (pooling {side})")
     finally:
-        for pool in pools:
-            pool.close()
+        on_pool.close()
+        off_pool.close()
     if not on:
         raise NoVerdict("the sample holds no Cancun vector")
     return "identical with pooling on and off"
+
+
+def _compare(on: list[VectorResult], off: list[VectorResult]) -> None:
+    """Pooling must not change any result, and every vector must pass."""
+    differ = [(a, b) for a, b in zip(on, off) if a != b]
+    if differ or len(on) != len(off):
+        first = f"pooling on {differ[0][0]}\n  pooling off {differ[0][1]}" if differ else ""
+        raise Counterexample(
+            f"{len(differ)} of {len(on)} vectors differ with pooling on and off "
+            f"({len(on)} and {len(off)} results)", first,
+        )
+    failed = [r for r in on if not r.passed]
+    if failed:
+        raise Counterexample(f"{len(failed)} of {len(on)} vectors failed", f"first: {failed[0]}")
 
 
 def evm_check(ctx: Context) -> Check:

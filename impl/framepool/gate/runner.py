@@ -9,6 +9,7 @@ check passed at all). Inputs are validated before any check starts.
 from __future__ import annotations
 
 import argparse
+import importlib
 import random
 import shlex
 import sys
@@ -49,8 +50,8 @@ OWN_POOL = "framepool.FramePoolManager"
 
 def _check_evm_importable() -> None:
     try:
-        import framepool.evm.sample  # noqa: F401
-        import framepool.evm.vm  # noqa: F401
+        for module in ("framepool.evm.sample", "framepool.evm.vm"):
+            importlib.import_module(module)
     except ImportError as exc:
         raise GateError(
             f"the EVM sample needs {exc.name or 'a module'} ({exc}); install framepool's "
