@@ -191,3 +191,34 @@ def test_use_after_close(pool: FramePoolManager) -> None:
     assert pool.statistics().counts == pool.counts()
     pool.close()
     assert pool.counts() == counts
+
+
+def test_the_same_frame_type_errors_everywhere() -> None:
+    """acquire, get_or_create and size_class_of refuse what is not a FrameType alike."""
+    pool = FramePoolManager(PoolConfig.balanced())
+    root = pool.acquire(FrameType.REGULAR)
+    for call in (
+        lambda: pool.acquire(True),  # type: ignore[arg-type]
+        lambda: pool.get_or_create(True, root),  # type: ignore[arg-type]
+        lambda: pool.get_or_create(99),  # type: ignore[arg-type]
+        lambda: pool.size_class_of(99),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(ValueError, match="not a FrameType"):
+            call()
+    assert pool.size_class_of(FrameType.CALL) == 1
+
+
+def test_maybe_cleanup_is_refused_after_close() -> None:
+    pool = FramePoolManager(PoolConfig.balanced())
+    pool.close()
+    with pytest.raises(PoolClosedError):
+        pool.maybe_cleanup()
+
+
+def test_counts_only_tracking_keeps_the_counts() -> None:
+    tracked = FramePoolManager(PoolConfig.balanced())
+    counted = FramePoolManager(PoolConfig.balanced(), track_events=False)
+    for pool in (tracked, counted):
+        pool.release(pool.acquire(FrameType.CALL))
+    assert tracked.counts() == counted.counts()
+    assert len(tracked.allocation_events()) == 2 and counted.allocation_events() == []

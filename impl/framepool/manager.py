@@ -42,6 +42,10 @@ def _coerce_frame_type(value: object) -> FrameType:
         raise ValueError(f"not a FrameType: {value!r}") from None
 
 
+_MAY_PARENT = tuple(tuple(can_be_parent_of(p, c) for c in FrameType) for p in FrameType)
+"""``can_be_parent_of`` as a table, indexed by FrameType values (one lookup on the hot path)."""
+
+
 def monotonic_ms() -> int:
     """The default clock: a monotonic time in whole milliseconds."""
     return time.monotonic_ns() // 1_000_000
@@ -56,6 +60,8 @@ class FramePoolManager:
     injects cooperative locks through it to explore thread interleavings.
     ``frame_class`` is the class of the frames it hands out: ``PooledFrame`` or
     a subclass carrying more per-call state (see ``PooledFrame.payload_fields``).
+    ``track_events=False`` keeps the per-type counts but no event timeline
+    (``allocation_events`` is then empty).
     """
 
     def __init__(
@@ -65,6 +71,7 @@ class FramePoolManager:
         clock: Clock | None = None,
         lock_factory: Callable[[], LockLike] = threading.Lock,
         frame_class: type[PooledFrame] = PooledFrame,
+        track_events: bool = True,
     ) -> None:
         if config is None:
             config = PoolConfig.balanced()
@@ -91,6 +98,7 @@ class FramePoolManager:
                     sequence=sequence,
                     lock=lock_factory(),
                     frame_class=frame_class,
+                    track_events=track_events,
                 )
             )
         self._pools: tuple[FramePool, ...] = tuple(pools)
@@ -117,21 +125,23 @@ class FramePoolManager:
 
     def get_or_create(self, frame_type: FrameType, parent: PooledFrame | None = None) -> PooledFrame:
         """A frame of ``frame_type`` linked as a child of ``parent`` (a root when None)."""
-        if parent is None:
-            return self.acquire(frame_type)
-        if not isinstance(parent, PooledFrame) or parent._pool.owner is not self:
-            raise InvalidParentError(f"parent {parent!r} was not handed out by this pool manager")
-        if parent._state != ACTIVE:
-            raise InvalidParentError(f"parent {parent!r} is not active")
-        frame_type = FrameType(frame_type)
-        if not can_be_parent_of(parent.frame_type, frame_type):
-            raise InvalidParentError(
-                f"a {parent.frame_type.name} frame may not parent a {frame_type.name} frame"
-            )
-        frame = self.acquire(frame_type)
-        frame.parent = parent
-        frame.depth = parent.depth + 1
-        parent.children.append(frame)
+        if frame_type.__class__ is not FrameType:
+            frame_type = _coerce_frame_type(frame_type)
+        if parent is not None:
+            if not isinstance(parent, PooledFrame) or parent._pool.owner is not self:
+                raise InvalidParentError(f"parent {parent!r} was not handed out by this pool manager")
+            if parent._state != ACTIVE:
+                raise InvalidParentError(f"parent {parent!r} is not active")
+            if not _MAY_PARENT[parent.frame_type][frame_type]:
+                raise InvalidParentError(
+                    f"a {parent.frame_type.name} frame may not parent a {frame_type.name} frame"
+                )
+        # Hot path (every EVM message): the pool is looked up and called here directly.
+        frame = self._pool_for_type[frame_type].acquire(frame_type, self._clock())
+        if parent is not None:
+            frame.parent = parent
+            frame.depth = parent.depth + 1
+            parent.children.append(frame)
         return frame
 
     def release(self, frame: PooledFrame) -> bool:
@@ -208,7 +218,12 @@ class FramePoolManager:
             return removed
 
     def maybe_cleanup(self) -> int:
-        """Run ``cleanup`` if ``pool_cleanup_interval`` ms passed since the last one (0: never)."""
+        """Run ``cleanup`` if ``pool_cleanup_interval`` ms passed since the last one (0: never).
+
+        Refused (PoolClosedError) after ``close()``, like every other maintenance operation.
+        """
+        if self._closed:
+            raise PoolClosedError("the pool manager is closed")
         interval = self.config.pool_cleanup_interval
         if interval == 0:
             return 0
@@ -285,6 +300,9 @@ class FramePoolManager:
         return AllocationPattern.of(self.allocation_events(window))
 
     def size_class_of(self, frame_type: FrameType) -> int:
+        """The size class serving ``frame_type`` (ValueError for what is not a FrameType)."""
+        if frame_type.__class__ is not FrameType:
+            frame_type = _coerce_frame_type(frame_type)
         return self._pool_for_type[frame_type].size_class
 
     # ---- helpers -------------------------------------------------------------------

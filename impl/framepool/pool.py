@@ -69,7 +69,7 @@ from types import TracebackType
 from typing import Protocol
 
 from framepool.frame import ACTIVE, AVAILABLE, DESTROYED, STATE_NAMES, PooledFrame
-from framepool.tracker import AllocationTracker, EventType
+from framepool.tracker import AllocationTracker, CountingTracker, EventType
 from framepool_spec.config import (
     CLEANUP_MAX_USES,
     MAX_FRAME_AGE_MS,
@@ -121,6 +121,7 @@ class FramePool:
         sequence: itertools.count[int],
         lock: LockLike,
         frame_class: type[PooledFrame] = PooledFrame,
+        track_events: bool = True,
     ) -> None:
         self.lock = lock
         self.frame_class = frame_class
@@ -132,7 +133,7 @@ class FramePool:
         self.current_size = initial_size
         self.available: list[PooledFrame] = []
         self.closed = False
-        self.tracker = AllocationTracker(sequence)
+        self.tracker = AllocationTracker(sequence) if track_events else CountingTracker(sequence)
         self.acquisitions = self.hits = self.misses = 0
         self.releases = self.returns = self.overflows = 0
         self.created = self.destroyed = self.active = 0

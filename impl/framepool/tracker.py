@@ -128,3 +128,16 @@ class AllocationTracker:
 
     def __len__(self) -> int:
         return self._size
+
+
+class CountingTracker(AllocationTracker):
+    """The per-type counts without the timeline (``track_events=False``): one list
+    increment per event, and ``events()`` is empty."""
+
+    __slots__ = ()
+
+    def __init__(self, sequence: itertools.count[int]) -> None:
+        super().__init__(sequence, capacity=1)
+
+    def record_code(self, code: int, now: int) -> None:
+        self._counts[code] += 1
