@@ -84,9 +84,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.set_defaults(func=_verify)
 
-    bench = sub.add_parser("bench", help="benchmark pooled vs direct frames (prints ratios)")
-    bench.add_argument("--rounds", type=int, default=200_000)
-    bench.add_argument("--json", action="store_true")
+    from framepool.bench.options import plot_file, positive_int, writable_file
+
+    bench = sub.add_parser(
+        "bench", help="measure pooled frames against unpooled ones (ratios next to their targets)",
+        description="Measure every promised figure of pooled frames as a ratio of interleaved runs "
+        "in one process, next to its target. Exit status 0 when the bench ran (met or not), "
+        "2 on bad arguments.",
+    )
+    bench.add_argument("--json", type=writable_file, default=None, metavar="FILE",
+                       help='also write {"rows": [{"name", "value", "target", "direction", "met", "detail"}]}')
+    bench.add_argument("--quick", action="store_true", help="small repetitions (seconds; figures only indicative)")
+    bench.add_argument("--repeats", type=positive_int, default=None, metavar="N",
+                       help="interleaved repetitions per EVM comparison (default 3, quick 1)")
+    bench.add_argument("--plot", type=plot_file, default=None, metavar="FILE",
+                       help="draw the auto-tuning phases to a PNG (needs the plot extra: matplotlib)")
     bench.set_defaults(func=_bench)
     return parser
 

@@ -40,16 +40,31 @@ class CallTree:
         return 1 + sum(child.size() for child in self.children)
 
 
-def make_transactions(count: int, seed: int = 0) -> list[CallTree]:
-    """``count`` random call trees, reproducible from ``seed``."""
+@dataclass(frozen=True)
+class Shape:
+    """How call trees grow: child frame types by weight, children per frame by weight, a depth limit."""
+
+    child_types: tuple[tuple[FrameType, int], ...] = _CHILD_TYPES
+    fanout_weights: tuple[int, ...] = (45, 35, 12, 5, 3)
+    """Weights of 0, 1, 2, ... children per frame."""
+    max_depth: int = 12
+
+
+MAINNET = Shape()
+"""The mainnet profile of the design notes."""
+
+
+def make_transactions(count: int, seed: int = 0, shape: Shape = MAINNET) -> list[CallTree]:
+    """``count`` random call trees of ``shape``, reproducible from ``seed``."""
     rng = random.Random(seed)
-    types = [t for t, _ in _CHILD_TYPES]
-    weights = [w for _, w in _CHILD_TYPES]
+    types = [t for t, _ in shape.child_types]
+    weights = [w for _, w in shape.child_types]
+    fanouts = range(len(shape.fanout_weights))
 
     def grow(frame_type: FrameType, depth: int) -> CallTree:
         children: list[CallTree] = []
-        if frame_type is not FrameType.PRECOMPILE and depth < 12:
-            fanout = rng.choices((0, 1, 2, 3, 4), weights=(45, 35, 12, 5, 3))[0]
+        if frame_type is not FrameType.PRECOMPILE and depth < shape.max_depth:
+            fanout = rng.choices(fanouts, weights=shape.fanout_weights)[0]
             for _ in range(fanout):
                 child = rng.choices(types, weights=weights)[0]
                 if can_be_parent_of(frame_type, child):

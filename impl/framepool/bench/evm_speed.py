@@ -1,0 +1,85 @@
+"""Rows 2, 3 and 6: EVM time pooled against unpooled, the hit rate, and the management overhead."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+
+from framepool.bench.interleave import Timing, time_variants
+from framepool.bench.options import Settings
+from framepool.bench.rows import Direction, Row
+from framepool.bench.variants import accepts_option, pooled_vm, unpooled_vm, vm_with
+from framepool.bench.workloads import Workload
+from framepool.evm.vm import VM
+from framepool_spec.config import PoolConfig
+
+SPEED_TARGET = 1.02
+"""The pooled VM is never slower than the unpooled one by more than 2% ..."""
+CALL_HEAVY_TARGET = 0.85
+"""... and at least 15% faster on call-heavy workloads."""
+HIT_RATE_TARGET = 0.95
+"""Hits per acquisition after the first transaction of a workload."""
+OVERHEAD_TARGET = 1.03
+"""Management (auto-tuning, event tracking) costs under 3%."""
+
+
+def _spread(timing: Timing, variant: str, baseline: str) -> str:
+    ratios = ", ".join(f"{r:.3f}" for r in timing.ratios(variant, baseline))
+    cpu = "/".join(f"{sum(timing.seconds[name]):.2f}" for name in (variant, baseline))
+    return f"{timing.transactions} tx; ratios per repetition {ratios}; CPU s {cpu}"
+
+
+def speed_and_hit_rate(workload: Workload, settings: Settings) -> tuple[Row, Row]:
+    timing = time_variants(workload, {"pooled": pooled_vm, "unpooled": unpooled_vm}, settings.repeats)
+    target = CALL_HEAVY_TARGET if workload.call_heavy else SPEED_TARGET
+    speed = Row(
+        f"EVM CPU time pooled/unpooled: {workload.name}",
+        timing.median_ratio("pooled", "unpooled"), target, Direction.AT_MOST,
+        _spread(timing, "pooled", "unpooled"),
+    )
+    first, end = timing.after_first["pooled"], timing.at_end["pooled"]
+    acquisitions = end.acquisitions - first.acquisitions
+    hits = end.hits - first.hits
+    hit_rate = Row(
+        f"hit rate after the first transaction: {workload.name}",
+        hits / acquisitions if acquisitions else None, HIT_RATE_TARGET, Direction.AT_LEAST,
+        f"{hits} hits of {acquisitions} acquisitions; the first transaction: "
+        f"{first.hits} of {first.acquisitions}",
+    )
+    return speed, hit_rate
+
+
+def unmeasured(name: str, reason: str) -> list[Row]:
+    """The speed and hit-rate rows of a workload that cannot run here."""
+    return [
+        Row(f"EVM CPU time pooled/unpooled: {name}", None, CALL_HEAVY_TARGET, Direction.AT_MOST, reason),
+        Row(f"hit rate after the first transaction: {name}", None, HIT_RATE_TARGET, Direction.AT_LEAST, reason),
+    ]
+
+
+def management_overhead(workload: Workload, settings: Settings) -> list[Row]:
+    """Auto-tuning on against off (and event tracking, if the manager can switch it off)."""
+    config = PoolConfig.high_performance()
+    untuned = dataclasses.replace(config, enable_auto_tuning=False)
+    variants: Mapping[str, Callable[[], VM]] = {"managed": pooled_vm, "no tuning": lambda: vm_with(untuned)}
+    tracking = accepts_option("track_events")
+    if tracking:
+        variants = {**variants, "no tracking": lambda: vm_with(config, track_events=False)}
+    timing = time_variants(workload, variants, settings.repeats)
+    note = "" if tracking else "; event tracking cannot be switched off (no track_events keyword)"
+    rows = [
+        Row(
+            f"management overhead, auto-tuning on/off: {workload.name}",
+            timing.median_ratio("managed", "no tuning"), OVERHEAD_TARGET, Direction.AT_MOST,
+            _spread(timing, "managed", "no tuning") + note,
+        )
+    ]
+    if tracking:
+        rows.append(
+            Row(
+                f"management overhead, event tracking on/off: {workload.name}",
+                timing.median_ratio("managed", "no tracking"), OVERHEAD_TARGET, Direction.AT_MOST,
+                _spread(timing, "managed", "no tracking"),
+            )
+        )
+    return rows
