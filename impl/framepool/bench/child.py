@@ -22,7 +22,6 @@ from framepool.bench.options import Settings
 from framepool.bench.variants import pooled_vm, unpooled_vm
 from framepool.bench.workloads import evm_workloads, run_jobs
 
-
 _STATUS = Path("/proc/self/status")
 
 

@@ -17,7 +17,6 @@ from framepool.bench.rows import Row, format_table, write_json
 from framepool.bench.tuning import lowest_phase_hit_rate, phase_table, plot, run_phases
 from framepool.bench.workloads import LONG_RUN, RECURSION, evm_workloads
 
-
 _STARTED = time.perf_counter()
 
 

@@ -24,13 +24,18 @@ OVERHEAD_TARGET = 1.03
 
 
 def _spread(timing: Timing, variant: str, baseline: str) -> str:
-    ratios = ", ".join(f"{r:.3f}" for r in timing.ratios(variant, baseline))
+    ratios = sorted(timing.ratios(variant, baseline))
     cpu = "/".join(f"{sum(timing.seconds[name]):.2f}" for name in (variant, baseline))
-    return f"{timing.transactions} tx; ratios per repetition {ratios}; CPU s {cpu}"
+    return (
+        f"{timing.transactions} tx; {len(ratios)} repetitions, ratios {ratios[0]:.3f}..{ratios[-1]:.3f}; "
+        f"CPU s {cpu}"
+    )
 
 
 def speed_and_hit_rate(workload: Workload, settings: Settings) -> tuple[Row, Row]:
-    timing = time_variants(workload, {"pooled": pooled_vm, "unpooled": unpooled_vm}, settings.repeats)
+    timing = time_variants(
+        workload, {"pooled": pooled_vm, "unpooled": unpooled_vm}, settings.repeats, settings.min_seconds
+    )
     target = CALL_HEAVY_TARGET if workload.call_heavy else SPEED_TARGET
     speed = Row(
         f"EVM CPU time pooled/unpooled: {workload.name}",
@@ -50,7 +55,7 @@ def speed_and_hit_rate(workload: Workload, settings: Settings) -> tuple[Row, Row
 
 
 def unmeasured(name: str, reason: str) -> list[Row]:
-    """The speed and hit-rate rows of a workload that cannot run here."""
+    """The speed and hit-rate rows of a workload that cannot run here (a state-test folder: call-heavy)."""
     return [
         Row(f"EVM CPU time pooled/unpooled: {name}", None, CALL_HEAVY_TARGET, Direction.AT_MOST, reason),
         Row(f"hit rate after the first transaction: {name}", None, HIT_RATE_TARGET, Direction.AT_LEAST, reason),
@@ -65,7 +70,7 @@ def management_overhead(workload: Workload, settings: Settings) -> list[Row]:
     tracking = accepts_option("track_events")
     if tracking:
         variants = {**variants, "no tracking": lambda: vm_with(config, track_events=False)}
-    timing = time_variants(workload, variants, settings.repeats)
+    timing = time_variants(workload, variants, settings.repeats, settings.min_seconds)
     note = "" if tracking else "; event tracking cannot be switched off (no track_events keyword)"
     rows = [
         Row(

@@ -47,7 +47,9 @@ class Settings:
     """How much each part of the bench runs."""
 
     repeats: int
-    """Interleaved repetitions of every EVM comparison (the median ratio is reported)."""
+    """Interleaved repetitions of every EVM comparison (the median ratio is reported) ..."""
+    min_seconds: float
+    """... or more, until each variant has run this many CPU seconds."""
     alloc_rounds: int
     """Interleaved rounds of the frame allocation loop."""
     alloc_frames: int
@@ -65,7 +67,7 @@ class Settings:
     @classmethod
     def full(cls, repeats: int | None = None) -> Settings:
         return cls(
-            repeats=repeats or 3, alloc_rounds=21, alloc_frames=20_000, fixture_files=None,
+            repeats=repeats or 3, min_seconds=1.0, alloc_rounds=21, alloc_frames=20_000, fixture_files=None,
             recursions=6, long_transactions=10_000, phase_transactions=2_000, quick=False,
         )
 
@@ -73,6 +75,6 @@ class Settings:
     def small(cls, repeats: int | None = None) -> Settings:
         """``--quick``: a few seconds, for tests; the figures are only indicative."""
         return cls(
-            repeats=repeats or 1, alloc_rounds=3, alloc_frames=2_000, fixture_files=2,
+            repeats=repeats or 1, min_seconds=0.0, alloc_rounds=3, alloc_frames=2_000, fixture_files=2,
             recursions=2, long_transactions=200, phase_transactions=150, quick=True,
         )

@@ -123,7 +123,7 @@ def plot(intervals: list[Interval], phases: list[Phase], path: Path) -> None:
                             va="bottom")
         start += phase.transactions
     sizes_axis.set_ylabel("class size (idle frames kept)")
-    sizes_axis.legend(fontsize=7, ncol=4)
+    sizes_axis.legend(fontsize=7, ncol=4, loc="center right")
     hits_axis.set_ylabel(f"hit rate per {TUNE_EVERY} tx")
     hits_axis.set_xlabel("transactions")
     hits_axis.legend(fontsize=7)
