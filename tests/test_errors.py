@@ -172,6 +172,7 @@ def test_use_after_close(pool: FramePoolManager) -> None:
     counts = pool.counts()
     assert counts.closed and counts.frames_available == 0
     assert counts.frames_active == 1  # the held frame is still the caller's
+    assert (released.state, held.state) == ("destroyed", "active")
     calls: list[Callable[[], object]] = [
         lambda: pool.acquire(FrameType.REGULAR),
         lambda: pool.get_or_create(FrameType.CALL, None),

@@ -1,13 +1,13 @@
 """Unit tests of FramePoolManager's parts: disabled pools, the tracker, the GC trigger,
-reuse scores, release_tree on deep trees, the pooling rules, and the summary."""
+release_tree on deep trees, the pooling rules, memory estimates, and the summary."""
 
 from __future__ import annotations
 
 import itertools
+import sys
+import time
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from framepool import (
     AllocationEvent,
@@ -19,6 +19,7 @@ from framepool import (
     GarbageCollectionTrigger,
     PooledFrame,
 )
+from framepool.manager import monotonic_ms
 from framepool_spec.config import (
     CLEANUP_MAX_USES,
     FORCE_GC_PRESSURE,
@@ -233,31 +234,6 @@ def test_manager_gc_pressure_needs_integration() -> None:
     assert on.counts().gc_triggers == 1 and off.counts().gc_triggers == 0
 
 
-# ---- reuse score -------------------------------------------------------------------------
-
-
-@given(
-    age=st.integers(min_value=0, max_value=10**9),
-    uses=st.integers(min_value=0, max_value=10**6),
-    memory=st.integers(min_value=0, max_value=1 << 16),
-)
-def test_reuse_score_is_in_unit_interval(age: int, uses: int, memory: int) -> None:
-    pool = FramePoolManager(PoolConfig.disabled(), clock=Clock())
-    frame = pool.acquire(FrameType.REGULAR)
-    frame.usage_count = uses
-    frame.memory.extend(bytes(memory))
-    score = frame.reuse_score(frame.last_access_time + age)
-    assert 0.0 <= score <= 1.0
-
-
-def test_reuse_score_prefers_recent_busy_frames() -> None:
-    pool = FramePoolManager(PoolConfig.disabled(), clock=Clock())
-    warm, cold = pool.acquire(FrameType.REGULAR), pool.acquire(FrameType.REGULAR)
-    warm.usage_count = 100
-    assert warm.reuse_score(0) > cold.reuse_score(0)
-    assert cold.reuse_score(0) > cold.reuse_score(60_000)
-
-
 # ---- release_tree ------------------------------------------------------------------------
 
 
@@ -340,6 +316,10 @@ def test_summary_lists_active_classes_only() -> None:
     assert lines[0] == "=== FRAME POOL STATISTICS ==="
     assert "acquisitions 2  hits 1  misses 1  hit rate 50.00%" in lines[1]
     assert "uptime 1.50s" in text
+    assert lines[4].split() == [
+        "class", "size", "max", "idle", "hits", "misses", "returns", "overflow", "created",
+        "peak", "act", "peak", "idle", "hit", "rate",
+    ]
     rows = lines[5:]
     assert [row.split()[:2] for row in rows] == [["0", "REGULAR"], ["2", "DELEGATE_CALL"]]
     # size, max, idle, hits, misses, returns, overflow, created, peak active, peak idle, hit rate
@@ -358,3 +338,113 @@ def test_peaks_are_kept_between_snapshots() -> None:
     regular = pool.counts().classes[0]
     assert (regular.active, regular.available) == (0, 6)
     assert (regular.peak_active, regular.peak_available) == (6, 6)
+
+
+# ---- figures a snapshot reports --------------------------------------------------------------
+
+
+def test_a_busy_class_without_idle_frames_is_listed() -> None:
+    pool = FramePoolManager(PoolConfig(initial_pool_sizes=(0,), max_pool_sizes=(0,)), clock=Clock())
+    pool.acquire(FrameType.REGULAR)
+    rows = pool.statistics().summary().splitlines()[5:]
+    assert [row.split()[:2] for row in rows] == [["0", "REGULAR"]]
+
+
+def test_idle_memory_is_what_the_idle_frames_hold() -> None:
+    pool = FramePoolManager(PoolConfig(initial_pool_sizes=(3,), max_pool_sizes=(4,)), clock=Clock())
+    idle = pool.available_frames(0)
+    expected = sum(
+        sys.getsizeof(f) + sys.getsizeof(f.stack) + sys.getsizeof(f.memory) + sys.getsizeof(f.children)
+        for f in idle
+    )
+    assert pool.statistics().idle_memory_bytes == expected == 3 * idle[0].memory_usage() > 0
+
+
+def test_uptime_counts_from_construction() -> None:
+    clock = Clock()
+    clock.now = 5_000
+    pool = FramePoolManager(PoolConfig.balanced(), clock=clock)
+    clock.now = 6_999
+    assert pool.statistics().uptime_ms == 1_999
+    assert "uptime 2.00s" in pool.statistics().summary()
+
+
+def test_default_clock_is_whole_monotonic_milliseconds() -> None:
+    before = time.monotonic_ns() // 1_000_000
+    now = monotonic_ms()
+    after = time.monotonic_ns() // 1_000_000
+    assert isinstance(now, int) and before <= now <= after
+
+
+def test_events_carry_the_clock_time() -> None:
+    clock = Clock()
+    pool = FramePoolManager(PoolConfig.balanced(), clock=clock)
+    clock.now = 17
+    frame = pool.acquire(FrameType.CALL)
+    clock.now = 23
+    pool.release(frame)
+    assert [e.timestamp for e in pool.allocation_events()] == [17, 23]
+
+
+def test_pattern_window_keeps_the_most_recent_events() -> None:
+    pool = FramePoolManager(PoolConfig.balanced(), clock=Clock())
+    for _ in range(600):
+        pool.release(pool.acquire(FrameType.CALL))
+    assert pool.allocation_pattern().total_events == 1000
+    assert pool.allocation_pattern(window=1500).total_events == 1200
+
+
+def test_pattern_usage_ratio_of_pool_allocations_only() -> None:
+    events = [AllocationEvent(i, 0, FrameType.CALL, EventType.POOL_ALLOCATION) for i in range(3)]
+    assert AllocationPattern.of(events).pool_usage_ratio() == 1.0
+
+
+def test_tracker_capacity_one_is_allowed() -> None:
+    tracker = AllocationTracker(itertools.count(), capacity=1)
+    tracker.record(int(FrameType.CALL), int(EventType.POOL_ALLOCATION), 5)
+    tracker.record(int(FrameType.CALL), int(EventType.POOL_DEALLOCATION), 6)
+    assert [(e.timestamp, e.event_type) for e in tracker.events()] == [(6, EventType.POOL_DEALLOCATION)]
+
+
+# ---- maybe_cleanup and argument checks ---------------------------------------------------------
+
+
+def test_maybe_cleanup_never_runs_with_interval_zero() -> None:
+    clock = Clock()
+    pool = FramePoolManager(PoolConfig.disabled(), clock=clock)
+    clock.now = 10**9
+    assert pool.maybe_cleanup() == 0
+    assert pool.counts().cleanups_performed == 0
+
+
+def test_maybe_cleanup_measures_from_construction_then_from_the_last_cleanup() -> None:
+    clock = Clock()
+    clock.now = 1_000_000
+    config = PoolConfig(pool_cleanup_interval=100, initial_pool_sizes=(1,), max_pool_sizes=(1,))
+    pool = FramePoolManager(config, clock=clock)
+    clock.now += 99
+    pool.maybe_cleanup()
+    assert pool.counts().cleanups_performed == 0
+    clock.now += 1
+    pool.maybe_cleanup()
+    assert pool.counts().cleanups_performed == 1
+    assert pool.counts().last_cleanup_time == 1_000_100
+    clock.now += 99
+    pool.maybe_cleanup()
+    assert pool.counts().cleanups_performed == 1
+    clock.now += 1
+    pool.maybe_cleanup()
+    assert pool.counts().cleanups_performed == 2
+
+
+def test_available_frames_names_a_bad_class() -> None:
+    pool = FramePoolManager(PoolConfig.balanced(), clock=Clock())
+    for bad in (-1, 8):
+        with pytest.raises(ValueError, match="size class"):
+            pool.available_frames(bad)
+
+
+def test_resize_refuses_a_bool_class() -> None:
+    pool = FramePoolManager(PoolConfig.balanced(), clock=Clock())
+    with pytest.raises(ValueError, match="size class must be an integer"):
+        pool.resize(True, 1)  # type: ignore[arg-type]

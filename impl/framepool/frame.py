@@ -109,13 +109,6 @@ class PooledFrame:
             + sys.getsizeof(self.children)
         )
 
-    def reuse_score(self, now: int) -> float:
-        """How much this frame is worth keeping, in [0, 1]: recently used, often used, small."""
-        age_factor = 1.0 / (1.0 + max(0, now - self.last_access_time) / 1000.0)
-        usage_factor = min(self.usage_count / 100.0, 1.0)
-        memory_factor = 1.0 / (1.0 + self.memory_usage() / 1024.0)
-        return (age_factor + usage_factor + memory_factor) / 3.0
-
     def __repr__(self) -> str:
         return (
             f"<PooledFrame {self.frame_type.name} class={self._pool.size_class} "

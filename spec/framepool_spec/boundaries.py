@@ -237,6 +237,8 @@ def _coldest(ls: Lockstep) -> None:
     ls.resize(0, 1)
     ls.check()
     ls.resize(0, 0)
+    for stale in (a, b, c, d):  # destroyed by the shrinks: releasing one again is refused
+        ls.release(stale)
 
 
 def _peaks(ls: Lockstep) -> None:
@@ -281,17 +283,19 @@ def _auto_tune_cases() -> Iterator[Case]:
 
     Initial sizes 4 and 5 reach a hit rate of exactly ``TARGET_HIT_RATE`` (4 hits in 5)
     and a miss rate of exactly ``MISS_EXPAND_RATE`` (1 miss in 5); 5 and 6 also reach a
-    shrink whose factor would go below the initial size.
+    shrink whose factor would go below the initial size. Maximum sizes 0 and 1 are the
+    smallest classes: no pool at all, and a pool of one.
     """
     assert (TARGET_HIT_RATE, MISS_EXPAND_RATE) == (0.8, 0.2), "re-derive the domains below"
     thresholds: Sequence[float] = (0.25, 0.5, 0.75)
-    for initial, threshold in itertools.product((0, 1, 4, 5, 6), thresholds):
-        config = one_class(initial, 9, auto_tune=True, shrink_threshold=threshold)
-        for size in range(initial, min(initial + 3, 9) + 1):
+    shapes = [(initial, 9) for initial in (0, 1, 4, 5, 6)] + [(0, 0), (0, 1), (1, 1)]
+    for (initial, maximum), threshold in itertools.product(shapes, thresholds):
+        config = one_class(initial, maximum, auto_tune=True, shrink_threshold=threshold)
+        for size in range(initial, min(initial + 3, maximum) + 1):
             for warm, hold in itertools.product((0, 4), range(size + 2)):
                 yield Case(
-                    f"auto-tune(initial={initial}, threshold={threshold}, size={size}, "
-                    f"warm={warm}, hold={hold})",
+                    f"auto-tune(initial={initial}, max={maximum}, threshold={threshold}, "
+                    f"size={size}, warm={warm}, hold={hold})",
                     config,
                     _auto_tune(size, warm, hold),
                 )

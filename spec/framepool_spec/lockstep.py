@@ -557,10 +557,13 @@ class Lockstep:
                 ids.append(fid)
                 if frame.parent is not None or frame.children or frame.depth:
                     self._fail(f"idle frame #{fid} keeps hierarchy links or depth {frame.depth}")
-                if frame.usage_count != frames[fid].usage_count:
+                if (frame.frame_type, frame.usage_count) != (
+                    frames[fid].frame_type, frames[fid].usage_count
+                ):
                     self._fail(
-                        f"idle frame #{fid} has usage_count {frame.usage_count}, "
-                        f"the model {frames[fid].usage_count}"
+                        f"idle frame #{fid} has type and usage_count "
+                        f"{(frame.frame_type, frame.usage_count)}, the model "
+                        f"{(frames[fid].frame_type, frames[fid].usage_count)}"
                     )
             if Counter(ids) != Counter(self.model.classes[c].available):
                 self._fail(
