@@ -223,3 +223,47 @@ def test_counts_only_tracking_keeps_the_counts() -> None:
         pool.release(pool.acquire(FrameType.CALL))
     assert tracked.counts() == counted.counts()
     assert len(tracked.allocation_events()) == 2 and counted.allocation_events() == []
+
+
+def test_every_refusal_names_its_problem() -> None:
+    """The messages are part of the contract: each one says what was wrong."""
+    pool = FramePoolManager(PoolConfig.balanced(), clock=Clock())
+    other = FramePoolManager(PoolConfig.balanced(), clock=Clock())
+    root = pool.acquire(FrameType.REGULAR)
+    child = pool.get_or_create(FrameType.CALL, root)
+    gone = pool.acquire(FrameType.CALL)
+    pool.release(gone)
+    precompile = pool.acquire(FrameType.PRECOMPILE)
+    foreign = other.acquire(FrameType.REGULAR)
+    cases: list[tuple[Callable[[], object], type[Exception], str]] = [
+        (lambda: pool.release(gone), DoubleReleaseError, "is available, not active"),
+        (lambda: pool.release(foreign), ForeignFrameError, "handed out by another pool manager"),
+        (lambda: pool.release(root), ActiveChildrenError, "still has 1 active children"),
+        (lambda: pool.release("frame"), TypeError, "takes a PooledFrame, got str"),  # type: ignore[arg-type]
+        (lambda: pool.release_tree(gone), DoubleReleaseError, "is not active"),
+        (lambda: pool.release_tree(foreign), ForeignFrameError, "handed out by another pool manager"),
+        (lambda: pool.release_tree(1), TypeError, "takes a PooledFrame, got int"),  # type: ignore[arg-type]
+        (lambda: pool.get_or_create(FrameType.CALL, foreign), InvalidParentError, "not handed out by this pool manager"),
+        (lambda: pool.get_or_create(FrameType.CALL, gone), InvalidParentError, "is not active"),
+        (lambda: pool.get_or_create(FrameType.CALL, precompile), InvalidParentError, "a PRECOMPILE frame may not parent a CALL frame"),
+        (lambda: pool.acquire("CALL"), ValueError, "not a FrameType: 'CALL'"),  # type: ignore[arg-type]
+        (lambda: pool.resize(0, 10**6), ValueError, "new size 1000000 for class 0 is outside"),
+        (lambda: pool.resize(0, 1.5), ValueError, "new size must be an integer"),  # type: ignore[arg-type]
+        (lambda: pool.resize(9, 1), ValueError, "size class 9 is outside"),
+        (lambda: pool.resize("0", 1), ValueError, "size class must be an integer"),  # type: ignore[arg-type]
+        (lambda: pool.available_frames(8), ValueError, "size class 8 is outside"),
+        (lambda: FramePoolManager("fast"), TypeError, "config must be a PoolConfig, got str"),  # type: ignore[arg-type]
+        (lambda: FramePoolManager(frame_class=dict), TypeError, "frame_class must be PooledFrame"),  # type: ignore[arg-type]
+    ]
+    no_pool = FramePoolManager(PoolConfig(initial_pool_sizes=(0,), max_pool_sizes=(0,)), clock=Clock())
+    cases.append((lambda: no_pool.resize(0, 0), ValueError, "size class 0 has no pool"))
+    for call, error, words in cases:
+        with pytest.raises(error) as info:
+            call()
+        assert words in str(info.value), (words, str(info.value))
+    assert child.is_active
+    pool.close()
+    for call in (lambda: pool.acquire(FrameType.CALL), lambda: pool.release(child), pool.auto_tune,
+                 lambda: pool.release_tree(root), lambda: pool.resize(0, 1)):
+        with pytest.raises(PoolClosedError, match="the pool manager is closed"):
+            call()
