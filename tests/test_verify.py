@@ -17,7 +17,7 @@ from framepool import FramePoolManager
 from framepool.cli import main
 from framepool.gate.inputs import GateError, load_factory
 from framepool.gate.report import CheckResult, Verdict, exit_code
-from framepool.gate.storage import cache_directory
+from framepool.gate.storage import storage_paths
 from framepool_spec.config import PoolConfig
 
 REPO = Path(__file__).resolve().parent.parent
@@ -202,13 +202,14 @@ def test_no_hypothesis_folder_in_the_working_directory(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert list(work.iterdir()) == []
     assert (cache / "framepool" / "hypothesis").is_dir()
+    assert (cache / "framepool" / "hypothesis-home").is_dir()  # Hypothesis' own caches
 
 
-def test_cache_directory_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_hypothesis_storage_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert cache_directory() == tmp_path / "framepool" / "hypothesis"
-    monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")  # the XDG spec says: ignore it
-    assert cache_directory() == Path.home() / ".cache" / "framepool" / "hypothesis"
+    database, home = storage_paths()
+    assert database == tmp_path / "framepool" / "hypothesis"
+    assert home.parent == database.parent and home != database
 
 
 def test_json_report(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:

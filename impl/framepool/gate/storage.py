@@ -2,15 +2,16 @@
 
 Hypothesis keeps an example database (earlier failures, replayed first on the
 next run) and caches under its home directory, ``./.hypothesis`` by default.
-During a run the home is the user's cache directory instead
-(``$XDG_CACHE_HOME/framepool/hypothesis``, else ``~/.cache/framepool/hypothesis``)
-and the database is its ``examples`` folder; if that cannot be created, a
-temporary directory (removed afterwards) and an in-memory database.
+During a run the database is the one ``run_conformance`` uses by default
+(``framepool_spec.conformance.example_database_path()``:
+``$XDG_CACHE_HOME/framepool/hypothesis``, else ``~/.cache/framepool/hypothesis``),
+so a failure found by either is replayed by both, and Hypothesis' home is its
+sibling ``hypothesis-home``. If the cache directory cannot be created: a
+temporary home (removed afterwards) and an in-memory database.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -25,12 +26,13 @@ from hypothesis.database import (
     InMemoryExampleDatabase,
 )
 
+from framepool_spec.conformance import example_database_path
 
-def cache_directory() -> Path:
-    """``$XDG_CACHE_HOME/framepool/hypothesis`` (an absolute XDG path only), else ``~/.cache/...``."""
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return base / "framepool" / "hypothesis"
+
+def storage_paths() -> tuple[Path, Path]:
+    """(the example database, Hypothesis' home) for this user."""
+    database = example_database_path()
+    return database, database.parent / "hypothesis-home"
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,14 @@ class Storage:
 
 @contextmanager
 def hypothesis_storage() -> Iterator[Storage]:
-    """Point Hypothesis' home at the cache directory for the duration (then restore it)."""
+    """Point Hypothesis' home into the cache directory for the duration (then restore it)."""
     previous = configuration.storage_directory(intent_to_write=False).home_directory
     scratch: str | None = None
     try:
-        home = cache_directory()
-        home.mkdir(parents=True, exist_ok=True)
-        storage = Storage(DirectoryBasedExampleDatabase(home / "examples"), str(home / "examples"))
+        database, home = storage_paths()
+        for path in (database, home):
+            path.mkdir(parents=True, exist_ok=True)
+        storage = Storage(DirectoryBasedExampleDatabase(database), str(database))
     except (OSError, RuntimeError):  # RuntimeError: no home directory to be found
         scratch = tempfile.mkdtemp(prefix="framepool-hypothesis-")
         home = Path(scratch)
