@@ -3,8 +3,9 @@
 
 One ``verify`` run per variant of ``broken_pools.BROKEN_POOLS`` and
 ``broken_concurrent.BROKEN`` (whatever those tables hold when the tests are
-collected), so this is deep: about a quarter of a minute per variant. As a
-script it prints the time each variant takes to be caught::
+collected), so this is deep: about half a minute per variant (most are caught
+within seconds; the rest of the run goes on). As a script it prints the time
+each variant takes to be caught::
 
     .venv/bin/python tests/test_gate_broken.py
 """
