@@ -127,6 +127,18 @@ def test_bad_fixtures_path_exits_2_before_running(
     assert "START" not in out
 
 
+def test_bad_fixtures_variable_exits_2(
+    isolated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FRAMEPOOL_ETHEREUM_TESTS", str(isolated / "nowhere"))
+    status, out, err = verify(capsys, "--profile", "quick")
+    assert status == 2 and out == ""
+    assert_one_line_reason(err, "$FRAMEPOOL_ETHEREUM_TESTS", "no such directory")
+    monkeypatch.setenv("FRAMEPOOL_ETHEREUM_TESTS", str(isolated / "nowhere"))
+    status, out, _ = verify(capsys, "--profile", "quick", "--skip-evm", "--only", "boundaries")
+    assert status == 0, out  # no EVM sample, so the variable does not matter
+
+
 def test_missing_evm_dependency_exits_2(
     isolated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

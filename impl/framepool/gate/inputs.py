@@ -96,13 +96,16 @@ def probe_factory(factory: PoolFactory, label: str) -> None:
         raise GateError(f"closing a pool from {label} raised {type(exc).__name__}: {exc}") from None
 
 
-def check_fixtures(path: str) -> Path:
-    """``--fixtures PATH``: an ethereum/tests checkout (holding ``GeneralStateTests/``)."""
+def check_fixtures(path: str, given_as: str = "--fixtures") -> Path:
+    """``--fixtures PATH`` (or ``$FRAMEPOOL_ETHEREUM_TESTS``): an ethereum/tests checkout,
+    holding ``GeneralStateTests/``."""
     root = Path(path)
     if not root.is_dir():
-        raise GateError(f"--fixtures {path}: no such directory")
+        raise GateError(f"{given_as} {path}: no such directory")
     if not (root / "GeneralStateTests").is_dir():
-        raise GateError(f"--fixtures {path}: no GeneralStateTests folder in it (give the ethereum/tests root)")
+        raise GateError(
+            f"{given_as} {path}: no GeneralStateTests folder in it (give the ethereum/tests root)"
+        )
     return root
 
 

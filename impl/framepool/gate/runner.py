@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import random
 import shlex
 import sys
@@ -93,6 +94,10 @@ def prepare(args: argparse.Namespace, storage: Storage) -> tuple[Context, list[C
     fixtures = check_fixtures(args.fixtures) if args.fixtures else None
     if not args.skip_evm:
         _check_evm_importable()
+        from framepool.evm.fixtures import ENV_VAR
+
+        if fixtures is None and os.environ.get(ENV_VAR):  # asked for, so it must be right
+            check_fixtures(os.environ[ENV_VAR], f"${ENV_VAR} =")
     probe_factory(factory, label)
     seed = args.seed if args.seed is not None else random.SystemRandom().getrandbits(32)
     ctx = Context(factory, label, profile, seed, storage.database, shrink=args.shrink, fixtures=fixtures)
