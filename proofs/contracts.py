@@ -77,21 +77,18 @@ def _one_class(current: int, initial: int, maximum: int, idle: int) -> PoolModel
     return model
 
 
-def miss_growth(current: int, maximum: int, misses: int, acquisitions: int) -> int:
-    """The class size after a miss (auto-tuning on), from the model's ``acquire``.
-
-    ``misses``/``acquisitions`` count the history before this miss.
+def miss_growth(current: int, maximum: int, active: int) -> int:
+    """The class size after a miss (auto-tuning on) while ``active`` frames of the class are
+    held, from the model's ``acquire``: room for all of them and the new one, within the max.
 
     pre: 0 <= current <= maximum <= 16
-    pre: 0 <= misses <= acquisitions <= 1000
+    pre: 0 <= active <= 20
     post: current <= __return__ <= maximum
-    post: __return__ - current <= max(1, current // 4)
-    post: (__return__ > current) == (current < maximum and 5 * (misses + 1) > acquisitions + 1)
+    post: __return__ == max(current, min(active + 1, maximum))
     """
     model = _one_class(current, 0, maximum, 0)
     cls = model.classes[0]
-    cls.counters["misses"] = misses
-    cls.counters["acquisitions"] = acquisitions
+    cls.counters["active"] = active
     model.acquire(FrameType.REGULAR, 0)
     return cls.current_size
 

@@ -248,9 +248,9 @@ SEEDED: dict[str, Callable[[], type[FramePoolManager]]] = {
             "math.floor(self.current_size * SHRINK_FACTOR)",
         )],
     ),
-    "expand_at_miss_rate": lambda: seeded(
-        "a miss expands its class when the miss rate equals MISS_EXPAND_RATE",
-        pool=[("_expand_after_miss_locked", "> MISS_EXPAND_RATE", ">= MISS_EXPAND_RATE")],
+    "expand_short_of_demand": lambda: seeded(
+        "a miss expands its class to the frames active before it, forgetting the new one",
+        pool=[("_expand_after_miss_locked", "min(self.active + 1,", "min(self.active,")],
     ),
     "gc_overdue_inclusive": lambda: seeded(
         "the GC interval counts as passed when exactly GC_INTERVAL_MS went by",

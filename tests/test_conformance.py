@@ -156,7 +156,7 @@ CAUGHT_BY = {
     "shrink_at_threshold": "auto-tune",
     "grow_at_target_hit_rate": "auto-tune",
     "shrink_below_initial": "auto-tune(initial=5",
-    "expand_at_miss_rate": "auto-tune(initial=4",
+    "expand_short_of_demand": "auto-tune(initial=0",
     "gc_overdue_inclusive": "gc-interval+0",
     "gc_threshold_inclusive": "gc-pressure+0",
     "gc_force_inclusive": "gc-force+0",

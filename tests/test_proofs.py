@@ -120,7 +120,7 @@ small = st.integers(min_value=0, max_value=16)
 counts = st.integers(min_value=0, max_value=60)
 unit = st.floats(min_value=-0.1, max_value=1.1, allow_nan=False)
 ARGS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
-    "miss_growth": {"current": small, "maximum": small, "misses": counts, "acquisitions": counts},
+    "miss_growth": {"current": small, "maximum": small, "active": small},
     "tuned_size": {
         "current": small,
         "initial": small,

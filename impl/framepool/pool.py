@@ -75,7 +75,6 @@ from framepool_spec.config import (
     MAX_FRAME_AGE_MS,
     MAX_IDLE_MS,
     MAX_POOLED_MEMORY_BYTES,
-    MISS_EXPAND_RATE,
     SHRINK_FACTOR,
     TARGET_HIT_RATE,
     FrameType,
@@ -220,11 +219,10 @@ class FramePool:
     # ---- sizing ------------------------------------------------------------------
 
     def _expand_after_miss_locked(self) -> None:
-        if self.current_size >= self.max_size:
-            return
-        if self.misses / self.acquisitions > MISS_EXPAND_RATE:
-            grown = self.current_size + max(1, self.current_size // 4)
-            self.set_size_locked(min(grown, self.max_size))
+        """Room for every frame of the class in use, the one being handed out included."""
+        wanted = min(self.active + 1, self.max_size)
+        if wanted > self.current_size:
+            self.set_size_locked(wanted)
 
     def set_size_locked(self, new_size: int) -> None:
         """Set the size; growing creates nothing, shrinking destroys the coldest idle frames."""

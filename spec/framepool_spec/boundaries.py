@@ -20,8 +20,8 @@ What each family pins down:
 * ``gc-interval``, ``gc-pressure``, ``gc-force``, ``gc-forced-resets-timer``:
   the GC trigger's interval, both pressure thresholds, and that every firing
   (forced ones too) restarts the interval;
-* ``auto-tune``: the target hit rate, the miss-expansion rate, the shrink
-  threshold and the floor at the initial size;
+* ``auto-tune``: the target hit rate, the expansion of a class to its demand on a
+  miss, the shrink threshold and the floor at the initial size;
 * ``coldest``: which idle frames a shrink destroys;
 * ``peaks``: peak figures kept between snapshots.
 
@@ -43,7 +43,6 @@ from framepool_spec.config import (
     MAX_FRAME_AGE_MS,
     MAX_IDLE_MS,
     MAX_POOLED_MEMORY_BYTES,
-    MISS_EXPAND_RATE,
     TARGET_HIT_RATE,
     FrameType,
     PoolConfig,
@@ -281,12 +280,12 @@ def _check_gc_now(ls: Lockstep) -> None:
 def _auto_tune_cases() -> Iterator[Case]:
     """Every small pool state auto_tune can meet, on every shrink threshold below.
 
-    Initial sizes 4 and 5 reach a hit rate of exactly ``TARGET_HIT_RATE`` (4 hits in 5)
-    and a miss rate of exactly ``MISS_EXPAND_RATE`` (1 miss in 5); 5 and 6 also reach a
-    shrink whose factor would go below the initial size. Maximum sizes 0 and 1 are the
+    Initial size 4 reaches a hit rate of exactly ``TARGET_HIT_RATE`` (4 hits in 5); holding
+    more frames than the size makes misses expand the class to the demand; 5 and 6 also
+    reach a shrink whose factor would go below the initial size. Maximum sizes 0 and 1 are the
     smallest classes: no pool at all, and a pool of one.
     """
-    assert (TARGET_HIT_RATE, MISS_EXPAND_RATE) == (0.8, 0.2), "re-derive the domains below"
+    assert TARGET_HIT_RATE == 0.8, "re-derive the domains below"
     thresholds: Sequence[float] = (0.25, 0.5, 0.75)
     shapes = [(initial, 9) for initial in (0, 1, 4, 5, 6)] + [(0, 0), (0, 1), (1, 1)]
     for (initial, maximum), threshold in itertools.product(shapes, thresholds):

@@ -233,5 +233,3 @@ TARGET_HIT_RATE = 0.8
 """auto_tune() grows a class whose hit rate is below this."""
 SHRINK_FACTOR = 0.8
 """auto_tune() shrinks an under-used class to this fraction of its size."""
-MISS_EXPAND_RATE = 0.2
-"""With auto-tuning on, a miss grows its class by a quarter when the miss rate exceeds this."""

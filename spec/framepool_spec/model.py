@@ -20,8 +20,10 @@ Semantics, in one place:
   Each class's ``current_size`` bounds how many idle frames it keeps.
 * acquire: a hit takes an idle frame of the class if there is one; otherwise a
   miss creates a frame. Either way the frame's use count goes up by one. With
-  auto-tuning on, a miss with a miss rate above ``MISS_EXPAND_RATE`` grows the
-  class's size by a quarter (at least one), up to its maximum.
+  auto-tuning on, a miss makes room for the demand it shows: the class's size
+  grows to the number of its frames now active, this one included (up to its
+  maximum), so that when they all come back each can be pooled, and the same
+  demand hits next time (a 1024-deep recursion misses once per depth, once).
 * A frame handed out is *fresh*: its payload is ``FRESH_PAYLOAD`` (empty stack
   and memory, no return data, no contract, gas 0, and every further per-call
   field a pool declares at its fresh value), it has no children, and its
@@ -71,7 +73,6 @@ from framepool_spec.config import (
     MAX_FRAME_SIZES,
     MAX_IDLE_MS,
     MAX_POOLED_MEMORY_BYTES,
-    MISS_EXPAND_RATE,
     SHRINK_FACTOR,
     TARGET_HIT_RATE,
     FrameType,
@@ -459,12 +460,12 @@ class PoolModel:
         return (cls.current_size - len(cls.available)) / cls.current_size
 
     def _expand_after_miss(self, cls: ModelClass) -> None:
-        if not self.config.enable_auto_tuning or cls.current_size >= cls.max_size:
+        """Room for every frame of the class in use, the one being handed out included."""
+        if not self.config.enable_auto_tuning:
             return
-        miss_rate = cls.count("misses") / cls.count("acquisitions")
-        if miss_rate > MISS_EXPAND_RATE:
-            grown = cls.current_size + max(1, cls.current_size // 4)
-            self._set_size(cls, min(grown, cls.max_size))
+        wanted = min(cls.count("active") + 1, cls.max_size)
+        if wanted > cls.current_size:
+            self._set_size(cls, wanted)
 
     def _set_size(self, cls: ModelClass, new_size: int) -> None:
         """Set the size; destroy the coldest idle frames beyond it."""
