@@ -2,10 +2,12 @@
 
 The VM runs every message call, creation and precompile on frames from the
 pool it is given (``VM(manager=pool)``): the pool is built by the factory with
-the ``high_performance`` preset (on) and with pooling ``disabled`` (off). Both
-runs must pass every vector, agree vector by vector, and leave no frame active.
-A pool the VM cannot run on (it lacks a method the VM calls, or the VM refuses
-its type) makes the check SKIPPED, with the reason.
+the ``high_performance`` preset (on) and with pooling ``disabled`` (off), and
+with ``frame_class=EvmFrame`` if the factory takes that keyword (the VM's
+frames are its execution contexts). Both runs must pass every vector, agree
+vector by vector, and leave no frame active. A pool the VM cannot run on (the
+factory refuses ``frame_class=``, the pool lacks a method the VM calls, or the
+VM refuses it) makes the check SKIPPED, with the reason.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from framepool.gate.context import Check, Context
+from framepool.gate.inputs import takes_keyword
 from framepool.gate.report import Counterexample, NoVerdict, Skip
 from framepool_spec.config import PoolConfig
 
@@ -41,6 +44,18 @@ def sample_files(root: Path | None, files: int | None, cancun_files: int) -> lis
     return (plain if files is None else plain[:files]) + cancun
 
 
+def _vm_pool(ctx: Context, config: PoolConfig) -> Any:
+    """A pool from the factory for the VM: with EVM frames, if the factory takes ``frame_class=``."""
+    from framepool.evm.context import EvmFrame
+
+    if not takes_keyword(ctx.factory, "frame_class"):
+        return ctx.factory(config, wall_clock_ms)
+    try:
+        return ctx.factory(config, wall_clock_ms, frame_class=EvmFrame)
+    except Exception as exc:  # noqa: BLE001 -- the factory may refuse the keyword however it likes
+        raise Skip(f"the factory refused frame_class=EvmFrame: {type(exc).__name__}: {exc}") from None
+
+
 def _vm_on(pool: Any) -> Any:
     from framepool.evm.vm import VM
 
@@ -65,8 +80,12 @@ def _run(ctx: Context, counts: dict[str, int]) -> str:
     if not paths:
         raise NoVerdict(f"no file of the sample found under {root}")
     counts.update(files=len(paths), vectors=0)
-    on_pool = ctx.factory(PoolConfig.high_performance(), wall_clock_ms)
-    off_pool = ctx.factory(PoolConfig.disabled(), wall_clock_ms)
+    on_pool = _vm_pool(ctx, PoolConfig.high_performance())
+    try:
+        off_pool = _vm_pool(ctx, PoolConfig.disabled())
+    except BaseException:
+        on_pool.close()
+        raise
     try:
         on = run_vectors(_vm_on(on_pool), paths)
         counts["vectors"] = len(on)

@@ -7,6 +7,7 @@ the pool disagrees (exit status 1): :class:`GateError` carries a one-line reason
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
 from collections.abc import Callable
@@ -74,6 +75,15 @@ def load_factory(spec: str) -> PoolFactory:
         return build
     loaded: PoolFactory = factory
     return loaded
+
+
+def takes_keyword(factory: PoolFactory, name: str) -> bool:
+    """Whether ``factory`` accepts the keyword argument ``name`` (by name or via ``**kwargs``)."""
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
 def probe_factory(factory: PoolFactory, label: str) -> None:
