@@ -165,12 +165,12 @@ class _StatsOutsideLock(FramePool):
             self.hits += 1
         else:
             self.misses += 1
+            if self.auto_expand:
+                with self.lock:
+                    self._expand_after_miss_locked()  # before counting this frame, as the pool does
         self.active += 1
         if self.active > self.peak_active:  # noqa: PLR1730 -- as framepool.pool has it
             self.peak_active = self.active
-        if not hit and self.auto_expand:
-            with self.lock:
-                self._expand_after_miss_locked()
         return frame
 
 
