@@ -220,9 +220,11 @@ def test_counts_only_tracking_keeps_the_counts() -> None:
     tracked = FramePoolManager(PoolConfig.balanced())
     counted = FramePoolManager(PoolConfig.balanced(), track_events=False)
     for pool in (tracked, counted):
-        pool.release(pool.acquire(FrameType.CALL))
+        for _ in range(3):
+            pool.release(pool.acquire(FrameType.CALL))
     assert tracked.counts() == counted.counts()
-    assert len(tracked.allocation_events()) == 2 and counted.allocation_events() == []
+    assert tracked.counts().by_type[FrameType.CALL].pool_allocations == 3
+    assert len(tracked.allocation_events()) == 6 and counted.allocation_events() == []
 
 
 def test_every_refusal_names_its_problem() -> None:
@@ -264,6 +266,26 @@ def test_every_refusal_names_its_problem() -> None:
     assert child.is_active
     pool.close()
     for call in (lambda: pool.acquire(FrameType.CALL), lambda: pool.release(child), pool.auto_tune,
-                 lambda: pool.release_tree(root), lambda: pool.resize(0, 1)):
-        with pytest.raises(PoolClosedError, match="the pool manager is closed"):
+                 lambda: pool.release_tree(root), lambda: pool.resize(0, 1), pool.maybe_cleanup,
+                 pool.cleanup, pool.check_gc_pressure):
+        with pytest.raises(PoolClosedError) as closed:
             call()
+        assert str(closed.value) == "the pool manager is closed"
+
+
+@pytest.mark.parametrize("bad", [-1, 8])
+def test_bad_size_class_messages_give_the_range(bad: int) -> None:
+    pool = FramePoolManager(PoolConfig.balanced(), clock=Clock())
+    for call in (lambda: pool.available_frames(bad), lambda: pool.resize(bad, 1)):
+        with pytest.raises(ValueError) as info:
+            call()
+        assert str(info.value) == f"size class {bad} is outside [0, 7]"
+
+
+def test_plain_ints_name_frame_types() -> None:
+    """A FrameType's value is accepted wherever a FrameType is (as the model accepts it)."""
+    pool = FramePoolManager(PoolConfig.balanced(), clock=Clock())
+    root = pool.acquire(0)  # type: ignore[arg-type]
+    child = pool.get_or_create(1, root)  # type: ignore[arg-type]
+    assert (root.frame_type, child.frame_type) == (FrameType.REGULAR, FrameType.CALL)
+    assert pool.size_class_of(2) == 2  # type: ignore[arg-type]

@@ -364,9 +364,9 @@ def test_uptime_counts_from_construction() -> None:
     clock = Clock()
     clock.now = 5_000
     pool = FramePoolManager(PoolConfig.balanced(), clock=clock)
-    clock.now = 6_999
-    assert pool.statistics().uptime_ms == 1_999
-    assert "uptime 2.00s" in pool.statistics().summary()
+    clock.now = 128_456
+    assert pool.statistics().uptime_ms == 123_456
+    assert "uptime 123.46s" in pool.statistics().summary()
 
 
 def test_default_clock_is_whole_monotonic_milliseconds() -> None:
@@ -448,3 +448,42 @@ def test_resize_refuses_a_bool_class() -> None:
     pool = FramePoolManager(PoolConfig.balanced(), clock=Clock())
     with pytest.raises(ValueError, match="size class must be an integer"):
         pool.resize(True, 1)  # type: ignore[arg-type]
+
+
+def test_prefilled_frames_are_idle_frames_of_their_class() -> None:
+    pool = FramePoolManager(PoolConfig(initial_pool_sizes=(0, 2), max_pool_sizes=(0, 2)), clock=Clock())
+    idle = pool.available_frames(1)
+    assert [(f.state, f.frame_type, f.is_pooled) for f in idle] == [("available", FrameType.CALL, True)] * 2
+
+
+def test_a_hand_out_stamps_the_time() -> None:
+    clock = Clock()
+    pool = FramePoolManager(PoolConfig(initial_pool_sizes=(1,), max_pool_sizes=(1,)), clock=clock)
+    clock.now = 41
+    frame = pool.acquire(FrameType.REGULAR)
+    assert (frame.last_access_time, frame.allocation_time, frame.usage_count) == (41, 0, 1)
+
+
+class _TaggedFrame(PooledFrame):
+    __slots__ = ("tag",)
+    payload_fields = {**PooledFrame.payload_fields, "tag": None}
+
+    def __init__(self, frame_type: FrameType, pool: object, now: int) -> None:
+        super().__init__(frame_type, pool, now)  # type: ignore[arg-type]
+        self.tag: object = None
+
+    def reset(self) -> None:
+        super().reset()
+        self.tag = None
+
+
+def test_frame_class_builds_every_frame() -> None:
+    pool = FramePoolManager(PoolConfig(initial_pool_sizes=(2,), max_pool_sizes=(4,)), frame_class=_TaggedFrame)
+    assert pool.frame_class is _TaggedFrame
+    assert pool.payload_fields["tag"] is None
+    assert all(type(f) is _TaggedFrame for f in pool.available_frames(0))
+    frames = [pool.acquire(FrameType.REGULAR) for _ in range(3)]  # two prefilled, one new
+    assert all(type(f) is _TaggedFrame for f in frames)
+    frames[0].tag = "used"  # type: ignore[attr-defined]
+    pool.release(frames[0])
+    assert pool.acquire(FrameType.REGULAR).tag is None  # type: ignore[attr-defined]

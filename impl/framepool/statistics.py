@@ -45,7 +45,7 @@ class PoolStatistics:
         for k in c.classes:
             if k.acquisitions == 0 and k.current_size == 0 and k.available == 0:
                 continue
-            name = FrameType(k.size_class).name if k.size_class < len(FrameType) else str(k.size_class)
+            name = FrameType(k.size_class).name  # one class per frame type: MAX_FRAME_SIZES == 8
             lines.append(
                 f"{k.size_class} {name:<13}{k.current_size:>6}{k.max_size:>6}{k.available:>6}"
                 f"{k.hits:>9}{k.misses:>8}{k.returns:>9}{k.overflows:>9}{k.created:>9}"

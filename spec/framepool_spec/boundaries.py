@@ -219,6 +219,7 @@ def _auto_tune(size: int, warm: int, hold: int) -> Script:
 
 
 def _coldest(ls: Lockstep) -> None:
+    ls.resize(0, 6)  # room for every frame below
     a, b, c, d = _held(ls, 4)
     ls.advance(1)
     ls.release(b)
