@@ -20,7 +20,7 @@ _NAMES: dict[str, int] = {
     "MOD": 0x06, "SMOD": 0x07, "ADDMOD": 0x08, "MULMOD": 0x09, "EXP": 0x0A,
     "SIGNEXTEND": 0x0B, "LT": 0x10, "GT": 0x11, "SLT": 0x12, "SGT": 0x13, "EQ": 0x14,
     "ISZERO": 0x15, "AND": 0x16, "OR": 0x17, "XOR": 0x18, "NOT": 0x19, "BYTE": 0x1A,
-    "SHL": 0x1B, "SHR": 0x1C, "SAR": 0x1D, "KECCAK256": 0x20, "SHA3": 0x20,
+    "SHL": 0x1B, "SHR": 0x1C, "SAR": 0x1D, "CLZ": 0x1E, "KECCAK256": 0x20, "SHA3": 0x20,
     "ADDRESS": 0x30, "BALANCE": 0x31, "ORIGIN": 0x32, "CALLER": 0x33, "CALLVALUE": 0x34,
     "CALLDATALOAD": 0x35, "CALLDATASIZE": 0x36, "CALLDATACOPY": 0x37, "CODESIZE": 0x38,
     "CODECOPY": 0x39, "GASPRICE": 0x3A, "EXTCODESIZE": 0x3B, "EXTCODECOPY": 0x3C,
@@ -44,7 +44,7 @@ for _n in range(5):
     _NAMES[f"LOG{_n}"] = 0xA0 + _n
 
 OPCODES: dict[str, int] = dict(_NAMES)
-"""Mnemonic -> opcode byte, for every Cancun opcode."""
+"""Mnemonic -> opcode byte, for every Cancun opcode and Osaka's CLZ (the fillers use it)."""
 
 
 class AssemblyError(ValueError):
