@@ -175,7 +175,7 @@ def _pre(raw: object, where: str) -> dict[str, Any]:
         if unknown:
             raise FillError(f"{ap}: unknown field(s) {sorted(unknown)}")
         storage = {
-            "0x%064x" % _num(k, f"{ap}.storage"): _hex(_num(v, f"{ap}.storage[{k}]"))
+            "0x{:064x}".format(_num(k, f"{ap}.storage")): _hex(_num(v, f"{ap}.storage[{k}]"))
             for k, v in _obj(acc.get("storage", {}), f"{ap}.storage").items()
         }
         pre[addr] = {
@@ -200,7 +200,7 @@ def _sign_authorization(entry: Mapping[str, Any], where: str) -> dict[str, str]:
         message = keccak256(b"\x05" + rlp_encode([chain_id, bytes.fromhex(address[2:]), nonce]))
         sig = PrivateKey(key).sign_recoverable(message, hasher=None)
         r, s, v = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big"), sig[64]
-        out["signer"] = "0x%040x" % sender_from_secret(key)
+        out["signer"] = f"0x{sender_from_secret(key):040x}"
     else:
         r = s = v = -1
     # Explicit v/r/s override the signature (the invalid-signature cases).
@@ -242,7 +242,7 @@ def _transaction(raw: object, where: str) -> _Template:
     if len(key) != 32:
         raise FillError(f"{where}.secretKey: expected 32 bytes")
     out["secretKey"] = "0x" + key.hex()
-    out["sender"] = "0x%040x" % sender_from_secret(key)
+    out["sender"] = f"0x{sender_from_secret(key):040x}"
     for field in ("gasPrice", "maxFeePerGas", "maxPriorityFeePerGas", "maxFeePerBlobGas"):
         if field in tx:
             out[field] = _hex(_num(tx[field], f"{where}.{field}"))
@@ -275,7 +275,7 @@ def _env(raw: object, where: str) -> dict[str, Any]:
         if key == "currentCoinbase":
             out[key] = _address(value, f"{where}.{key}")
         elif key == "currentRandom":
-            out[key] = "0x%064x" % _num(value, f"{where}.{key}")
+            out[key] = "0x{:064x}".format(_num(value, f"{where}.{key}"))
         else:
             out[key] = _hex(_num(value, f"{where}.{key}"))
     return out
@@ -493,7 +493,7 @@ def state_dir() -> Path:
 
 def _fixture_name(filler: Path) -> str:
     stem = filler.name.split(".")[0]
-    return (stem[: -len("Filler")] if stem.endswith("Filler") else stem) + ".json"
+    return (stem.removesuffix("Filler")) + ".json"
 
 
 def _source_name(filler: Path) -> str:

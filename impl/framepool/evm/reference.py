@@ -26,7 +26,7 @@ from ethereum_spec_tools.evm_tools.t8n import T8N, ForkCache
 
 from framepool.evm.forks import Fork
 
-__all__ = ["SpecOutcome", "TX_EXCEPTIONS", "run_reference"]
+__all__ = ["TX_EXCEPTIONS", "SpecOutcome", "run_reference"]
 
 # The spec's name for each transaction-validity rule -> the names state-test fixtures give it
 # (``TransactionException.<NAME>``).  One spec exception can stand for several fixture names.
