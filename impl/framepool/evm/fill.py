@@ -28,6 +28,8 @@ the forks to fill for, and ``expect`` sections saying what must come out::
         - indexes: {data: [1], gas: -1, value: -1}
           expectException: TransactionException.INTRINSIC_GAS_TOO_LOW
 
+An ``env`` with ``parentExcessBlobGas`` (and ``parentBlobGasUsed``, ``parentBaseFee``) and no
+``currentExcessBlobGas`` has the latter computed by the spec and written into the fixture.
 Numbers may be YAML integers or hex strings.  Code is ``":asm ..."`` (``framepool.evm.asm``),
 ``":raw 0x..."`` or plain hex.  Every vector (each fork x data x gas x value) must be covered by
 at least one ``expect`` section, and every section that covers it must hold on the spec's
@@ -233,8 +235,14 @@ def _transaction(raw: object, where: str) -> _Template:
             labels["data"].setdefault(label, []).append(i)
         data.append("0x" + _bytes(rest, f"{where}.data[{i}]").hex())
     out["data"] = data
-    out["gasLimit"] = [_hex(_num(g, f"{where}.gasLimit[{i}]")) for i, g in enumerate(_lst(tx.get("gasLimit"), f"{where}.gasLimit"))]
-    out["value"] = [_hex(_num(v, f"{where}.value[{i}]")) for i, v in enumerate(_lst(tx.get("value"), f"{where}.value"))]
+    for key, kind in (("gasLimit", "gas"), ("value", "value")):
+        numbers: list[str] = []
+        for i, item in enumerate(_lst(tx.get(key), f"{where}.{key}")):
+            label, rest = _label_split(item, f"{where}.{key}[{i}]")
+            if label is not None:
+                labels[kind].setdefault(label, []).append(i)
+            numbers.append(_hex(_num(rest, f"{where}.{key}[{i}]")))
+        out[key] = numbers
     out["nonce"] = _hex(_num(tx.get("nonce", 0), f"{where}.nonce"))
     to = tx.get("to", "")
     out["to"] = "" if to == "" else _address(to, f"{where}.to")
@@ -268,8 +276,11 @@ def _transaction(raw: object, where: str) -> _Template:
 
 
 def _env(raw: object, where: str) -> dict[str, Any]:
+    given = _obj(raw if raw is not None else {}, where)
     env = dict(DEFAULT_ENV)
-    env.update(_obj(raw if raw is not None else {}, where))
+    if "parentExcessBlobGas" in given:
+        del env["currentExcessBlobGas"]  # the spec computes it from the parent's fields
+    env.update(given)
     out: dict[str, Any] = {}
     for key, value in env.items():
         if key == "currentCoinbase":
@@ -411,6 +422,7 @@ def fill_test(name: str, raw: object, source: str) -> dict[str, Any]:
     template = _transaction(t.get("transaction"), f"{where}.transaction")
     expects = _expects(t.get("expect"), template, forks, f"{where}.expect")
     tx = template.json
+    spec_env = dict(env)
     post: dict[str, list[dict[str, Any]]] = {}
     for fork in forks:
         entries: list[dict[str, Any]] = []
@@ -419,7 +431,10 @@ def fill_test(name: str, raw: object, source: str) -> dict[str, Any]:
             matching = [e for e in expects if fork in e.forks and d in e.data and g in e.gas and v in e.value]
             if not matching:
                 raise FillError(f"{vw}: no expect section covers this vector")
-            outcome = run_reference(fork, env, pre, _concrete(tx, d, g, v))
+            outcome = run_reference(fork, spec_env, pre, _concrete(tx, d, g, v))
+            computed = _hex(outcome.excess_blob_gas)
+            if env.setdefault("currentExcessBlobGas", computed) != computed:
+                raise FillError(f"{vw}: the excess blob gas computed from the parent differs between forks; fill one fork per test")
             problems: list[str] = []
             for e in matching:
                 if e.exception is not None:

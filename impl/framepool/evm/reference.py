@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +67,8 @@ class SpecOutcome:
     """The spec's exception class name if the transaction was invalid (e.g. ``NonceMismatchError``)."""
     alloc: dict[str, Any]
     """The post-state as JSON (``{"0xaddress": {"balance", "nonce", "code", "storage"}}``)."""
+    excess_blob_gas: int
+    """The block's excess blob gas: ``env``'s, or computed from its ``parent*`` fields if it has none."""
 
 
 def run_reference(fork: Fork, env: dict[str, Any], pre: dict[str, Any], tx: dict[str, Any]) -> SpecOutcome:
@@ -88,6 +91,7 @@ def run_reference(fork: Fork, env: dict[str, Any], pre: dict[str, Any], tx: dict
         ]
     )
     t8n = T8N(options, io.StringIO(), stdin, _FORK_CACHE)
+    logging.getLogger("T8N").setLevel(logging.ERROR)  # a refused transaction is a result here, not news
     t8n.run_state_test()
     result = t8n.result
     rejected: str | None = None
@@ -104,4 +108,5 @@ def run_reference(fork: Fork, env: dict[str, Any], pre: dict[str, Any], tx: dict
         txbytes=txbytes,
         rejected=rejected,
         alloc=t8n.alloc.to_json(),
+        excess_blob_gas=int(result.excess_blob_gas or 0),
     )
