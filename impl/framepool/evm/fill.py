@@ -246,11 +246,11 @@ def _transaction(raw: object, where: str) -> _Template:
     out["nonce"] = _hex(_num(tx.get("nonce", 0), f"{where}.nonce"))
     to = tx.get("to", "")
     out["to"] = "" if to == "" else _address(to, f"{where}.to")
-    key = _bytes(tx.get("secretKey"), f"{where}.secretKey")
-    if len(key) != 32:
+    secret = _bytes(tx.get("secretKey"), f"{where}.secretKey")
+    if len(secret) != 32:
         raise FillError(f"{where}.secretKey: expected 32 bytes")
-    out["secretKey"] = "0x" + key.hex()
-    out["sender"] = f"0x{sender_from_secret(key):040x}"
+    out["secretKey"] = "0x" + secret.hex()
+    out["sender"] = f"0x{sender_from_secret(secret):040x}"
     for field in ("gasPrice", "maxFeePerGas", "maxPriorityFeePerGas", "maxFeePerBlobGas"):
         if field in tx:
             out[field] = _hex(_num(tx[field], f"{where}.{field}"))
