@@ -60,7 +60,23 @@ def test_cli_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_runs_and_summarises(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--budget", "3", "--seed", "9", "--save", str(tmp_path)]) == 0
     out = capsys.readouterr().out.strip().splitlines()
-    assert out[-1].startswith("Cancun: 3 programs, 0 diverged,") and "programs/s" in out[-1]
+    assert out[-1].startswith("Cancun: 3 programs, 0 diverged, 0 the spec could not run,") and "programs/s" in out[-1]
+
+
+def test_a_spec_crash_is_counted_and_the_run_goes_on(tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def crashing_spec(test: dict[str, Any], fork: Fork) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OverflowError("spec overflow")
+        _fill(test, fork)
+
+    lines: list[str] = []
+    report = run_fuzz(Fork.CANCUN, seed=8, budget=2, save_dir=tmp_path, log=lines.append, filler=crashing_spec)
+    assert report.spec_errors == ["program 0: OverflowError: spec overflow"]
+    assert report.programs == 1 and report.diverged == []
+    assert lines == ["SPEC ERROR program 0 (seed 8): the spec raised OverflowError: spec overflow"]
 
 
 def test_saved_fixture_is_valid_json_with_the_spec_gas(tmp_path: Path) -> None:

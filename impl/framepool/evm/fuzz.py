@@ -11,6 +11,7 @@ statetest`` does, pool on and pool off.  A program on which they disagree is sav
 
 ``python -m framepool.evm.fuzz [--fork F] [--seed N] [--budget N] [--save DIR]`` (``scripts/fuzz``).
 Exit 0: no divergence; 1: a divergence (saved); 2: bad usage, or the VM refuses the fork.
+A program the spec itself crashes on is reported and counted apart, and the run goes on.
 """
 
 from __future__ import annotations
@@ -301,7 +302,8 @@ def _framepool(path: Path, fork: Fork, pooled: bool) -> dict[str, Any]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = cli_main(argv)
     if code == 2:
-        raise ForkRefused(err.getvalue().strip() or f"framepool statetest exited 2 for {fork.title}")
+        reason = err.getvalue().strip().removeprefix("error: ")
+        raise ForkRefused(reason or f"framepool statetest exited 2 for {fork.title}")
     rows = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
     if len(rows) != 1:
         return {"pass": False, "error": f"expected one vector, got {len(rows)}: {err.getvalue().strip()}"}
@@ -316,6 +318,8 @@ class FuzzReport:
     programs: int = 0
     diverged: list[str] = field(default_factory=list)
     """Paths of the saved fixtures of the programs on which framepool and the spec disagree."""
+    spec_errors: list[str] = field(default_factory=list)
+    """Programs the spec itself crashed on (no verdict; not counted in ``programs``)."""
     seconds: float = 0.0
 
     @property
@@ -343,7 +347,12 @@ def run_fuzz(
         for i in range(budget):
             name = f"fuzz_{fork.title}_{seed}_{i}"
             test = generate(random.Random(f"{seed}:{i}"), fork)
-            filler(test, fork)
+            try:
+                filler(test, fork)
+            except Exception as exc:  # noqa: BLE001 - the spec crashing on a program is a finding, not the end
+                report.spec_errors.append(f"program {i}: {type(exc).__name__}: {exc}")
+                log(f"SPEC ERROR program {i} (seed {seed}): the spec raised {type(exc).__name__}: {exc}")
+                continue
             doc = {name: test}
             path = Path(tmp) / f"{name}.json"
             path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
@@ -390,6 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(
         f"{fork.title}: {report.programs} programs, {len(report.diverged)} diverged, "
+        f"{len(report.spec_errors)} the spec could not run, "
         f"{report.seconds:.1f} s ({report.rate:.1f} programs/s), seed {args.seed}"
     )
     return 1 if report.diverged else 0
