@@ -23,7 +23,7 @@ only an interleaving can show the bug. The copied method bodies follow
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -67,8 +67,8 @@ class _UnlockedRelease(FramePool):
             and len(frame.memory) <= MAX_POOLED_MEMORY_BYTES
         )
         _reset(frame)
+        frame.last_access_time = now
         if pooled:
-            frame.last_access_time = now
             frame._state = AVAILABLE
             self.available.append(frame)
             if len(self.available) > self.peak_available:  # noqa: PLR1730 -- as framepool.pool has it
@@ -80,7 +80,9 @@ class _UnlockedRelease(FramePool):
             self.destroyed += 1
             self.overflows += 1
             code = frame.frame_type * 4 + _DIRECT_DEALLOC
-        self.tracker.record_code(code, now)
+        self.event_counts[code] += 1
+        if self.timeline is not None:
+            self.timeline.append(code, now)
         return pooled
 
 
@@ -129,11 +131,13 @@ class _ReleaseAppendsAfterUnlock(FramePool):
                 self.destroyed += 1
                 self.overflows += 1
                 code = frame.frame_type * 4 + _DIRECT_DEALLOC
-            self.tracker.record_code(code, now)
+            self.event_counts[code] += 1
+            if self.timeline is not None:
+                self.timeline.append(code, now)
         # BUG (e): the frame is still ours, so reset it and hand it back outside the lock.
         _reset(frame)
+        frame.last_access_time = now
         if pooled:
-            frame.last_access_time = now
             frame._state = AVAILABLE
             self.available.append(frame)
             if len(self.available) > self.peak_available:  # noqa: PLR1730 -- as framepool.pool has it
@@ -142,7 +146,7 @@ class _ReleaseAppendsAfterUnlock(FramePool):
 
 
 class _StatsOutsideLock(FramePool):
-    def acquire(self, frame_type: FrameType, now: int) -> PooledFrame:
+    def acquire(self, frame_type: FrameType, clock: Callable[[], int]) -> PooledFrame:
         with self.lock:
             if self.closed:
                 raise PoolClosedError("the pool manager is closed")
@@ -150,15 +154,19 @@ class _StatsOutsideLock(FramePool):
             if hit:
                 frame = self.available.pop()
                 code = frame_type * 4 + _POOL_ALLOC
+                if self.timeline is not None:
+                    self.timeline.append(code, clock())
             else:
+                now = clock()
                 frame = self.frame_class(frame_type, self, now)
                 self.created += 1
                 code = frame_type * 4 + _DIRECT_ALLOC
-            self.tracker.record_code(code, now)
+                if self.timeline is not None:
+                    self.timeline.append(code, now)
+            self.event_counts[code] += 1
             frame._state = ACTIVE
             frame.frame_type = frame_type
             frame.usage_count += 1
-            frame.last_access_time = now
         # BUG (b): the counters are bumped after the lock is released.
         self.acquisitions += 1
         if hit:

@@ -456,12 +456,18 @@ def test_prefilled_frames_are_idle_frames_of_their_class() -> None:
     assert [(f.state, f.frame_type, f.is_pooled) for f in idle] == [("available", FrameType.CALL, True)] * 2
 
 
-def test_a_hand_out_stamps_the_time() -> None:
+def test_last_access_is_creation_then_release() -> None:
     clock = Clock()
     pool = FramePoolManager(PoolConfig(initial_pool_sizes=(1,), max_pool_sizes=(1,)), clock=clock)
     clock.now = 41
     frame = pool.acquire(FrameType.REGULAR)
-    assert (frame.last_access_time, frame.allocation_time, frame.usage_count) == (41, 0, 1)
+    assert (frame.last_access_time, frame.allocation_time, frame.usage_count) == (0, 0, 1)
+    clock.now = 57
+    pool.release(frame)
+    assert (frame.last_access_time, frame.allocation_time) == (57, 0)
+    clock.now = 60
+    second = pool.acquire(FrameType.CALL)  # a miss: class 1 has no idle frame
+    assert (second.last_access_time, second.allocation_time) == (60, 60)
 
 
 class _TaggedFrame(PooledFrame):

@@ -121,7 +121,7 @@ class FramePoolManager:
         """A frame of ``frame_type`` with no parent: from its class's pool, or new."""
         if frame_type.__class__ is not FrameType:  # FrameType(x) costs ~300 ns: only when needed
             frame_type = _coerce_frame_type(frame_type)
-        return self._pool_for_type[frame_type].acquire(frame_type, self._clock())
+        return self._pool_for_type[frame_type].acquire(frame_type, self._clock)
 
     def get_or_create(self, frame_type: FrameType, parent: PooledFrame | None = None) -> PooledFrame:
         """A frame of ``frame_type`` linked as a child of ``parent`` (a root when None)."""
@@ -137,7 +137,7 @@ class FramePoolManager:
                     f"a {parent.frame_type.name} frame may not parent a {frame_type.name} frame"
                 )
         # Hot path (every EVM message): the pool is looked up and called here directly.
-        frame = self._pool_for_type[frame_type].acquire(frame_type, self._clock())
+        frame = self._pool_for_type[frame_type].acquire(frame_type, self._clock)
         if parent is not None:
             frame.parent = parent
             frame.depth = parent.depth + 1

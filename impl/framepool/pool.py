@@ -66,10 +66,11 @@ from __future__ import annotations
 import itertools
 import math
 from types import TracebackType
+from collections.abc import Callable
 from typing import Protocol
 
 from framepool.frame import ACTIVE, AVAILABLE, DESTROYED, STATE_NAMES, PooledFrame
-from framepool.tracker import AllocationTracker, CountingTracker, EventType
+from framepool.tracker import AllocationTracker, EventType
 from framepool_spec.config import (
     CLEANUP_MAX_USES,
     MAX_FRAME_AGE_MS,
@@ -132,7 +133,9 @@ class FramePool:
         self.current_size = initial_size
         self.available: list[PooledFrame] = []
         self.closed = False
-        self.tracker = AllocationTracker(sequence) if track_events else CountingTracker(sequence)
+        self.tracker = AllocationTracker(sequence) if track_events else AllocationTracker(sequence, 1)
+        self.event_counts = self.tracker.counts
+        self.timeline = self.tracker if track_events else None
         self.acquisitions = self.hits = self.misses = 0
         self.releases = self.returns = self.overflows = 0
         self.created = self.destroyed = self.active = 0
@@ -146,12 +149,18 @@ class FramePool:
         self.created = initial_size
 
     # ---- the hot path: one lock, no allocation on a hit ------------------------
-    # Measured hot path (framepool bench): the pooling eligibility test is
-    # inlined in release because a Python call costs ~60-100 ns here and
-    # acquire+release is paid for every EVM message. The reset is the frame
-    # class's own (``frame.reset()``): only it knows all of its fields.
+    # Measured hot path (framepool bench, every EVM message pays it): each line
+    # here costs tens of ns against a ~1 us frame construction, so
+    #  * acquire reads the clock only when it needs the time: for a new frame's
+    #    allocation time, or for the event timeline (a frame's last access time
+    #    is when it last went idle, stamped by release);
+    #  * the per-type event counts are a list incremented inline, and the
+    #    timeline is only called when events are tracked;
+    #  * the pooling eligibility test is inlined in release (a Python call
+    #    costs ~60-100 ns). The reset is the frame class's own (``frame.reset()``):
+    #    only it knows all of its fields.
 
-    def acquire(self, frame_type: FrameType, now: int) -> PooledFrame:
+    def acquire(self, frame_type: FrameType, clock: Callable[[], int]) -> PooledFrame:
         with self.lock:
             if self.closed:
                 raise PoolClosedError("the pool manager is closed")
@@ -160,18 +169,22 @@ class FramePool:
                 frame = self.available.pop()  # LIFO: the most recently used frame is warmest
                 self.hits += 1
                 code = frame_type * 4 + _POOL_ALLOC
+                if self.timeline is not None:
+                    self.timeline.append(code, clock())
             else:
+                now = clock()
                 frame = self.frame_class(frame_type, self, now)
                 self.misses += 1
                 self.created += 1
                 code = frame_type * 4 + _DIRECT_ALLOC
                 if self.auto_expand:
                     self._expand_after_miss_locked()
-            self.tracker.record_code(code, now)
+                if self.timeline is not None:
+                    self.timeline.append(code, now)
+            self.event_counts[code] += 1
             frame._state = ACTIVE
             frame.frame_type = frame_type
             frame.usage_count += 1
-            frame.last_access_time = now
             self.active += 1
             if self.active > self.peak_active:
                 self.peak_active = self.active
@@ -200,8 +213,8 @@ class FramePool:
             )
             frame.reset()  # exactly once per release, pooled or not: drops the holder's data
             frame.depth = 0
+            frame.last_access_time = now
             if pooled:
-                frame.last_access_time = now
                 frame._state = AVAILABLE
                 self.available.append(frame)
                 if len(self.available) > self.peak_available:
@@ -213,7 +226,9 @@ class FramePool:
                 self.destroyed += 1
                 self.overflows += 1
                 code = frame.frame_type * 4 + _DIRECT_DEALLOC
-            self.tracker.record_code(code, now)
+            self.event_counts[code] += 1
+            if self.timeline is not None:
+                self.timeline.append(code, now)
             return pooled
 
     # ---- sizing ------------------------------------------------------------------

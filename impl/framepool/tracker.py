@@ -1,9 +1,12 @@
 """AllocationTracker: per-type allocation counts and a bounded event timeline.
 
 One tracker belongs to one size class and is guarded by that class's lock
-(see ``framepool.pool``). The timeline is a ring buffer in preallocated lists:
-recording an event writes three slots and moves an index, so appending and
-evicting the oldest entry are both O(1) and allocate no container.
+(see ``framepool.pool``). ``counts`` is a flat list indexed by
+``frame_type * 4 + event``: the pool increments it inline on its hot path. The
+timeline is a ring buffer in preallocated lists: appending an event writes three
+slots and moves an index, so appending and evicting the oldest entry are both
+O(1) and allocate nothing. A pool built with ``track_events=False`` keeps the
+counts and appends nothing to the timeline.
 """
 
 from __future__ import annotations
@@ -69,12 +72,13 @@ class AllocationPattern:
 class AllocationTracker:
     """Counts and timeline of one size class. Not thread-safe: its class lock guards it."""
 
-    __slots__ = ("_counts", "_seq", "_times", "_codes", "_order", "_next", "_size", "_capacity")
+    __slots__ = ("counts", "_seq", "_times", "_codes", "_order", "_next", "_size", "_capacity")
 
     def __init__(self, sequence: itertools.count[int], capacity: int = DEFAULT_TIMELINE_CAPACITY) -> None:
         if capacity < 1:
             raise ValueError(f"timeline capacity must be positive, got {capacity}")
-        self._counts = [0] * (len(FrameType) * _EVENT_KINDS)
+        self.counts = [0] * (len(FrameType) * _EVENT_KINDS)
+        """Events per ``frame_type * 4 + event``."""
         self._seq = sequence  # shared by the manager's classes: a global event order
         self._capacity = capacity
         self._times = [0] * capacity
@@ -88,8 +92,12 @@ class AllocationTracker:
         self.record_code(frame_type * _EVENT_KINDS + event, now)
 
     def record_code(self, code: int, now: int) -> None:
-        """``record`` with ``code = frame_type * 4 + event`` already computed (the pool's hot path)."""
-        self._counts[code] += 1
+        """``record`` with ``code = frame_type * 4 + event`` already computed."""
+        self.counts[code] += 1
+        self.append(code, now)
+
+    def append(self, code: int, now: int) -> None:
+        """Append an event already counted in ``counts`` to the timeline (the pool's hot path)."""
         slot = self._next
         self._times[slot] = now
         self._codes[slot] = code
@@ -101,7 +109,7 @@ class AllocationTracker:
 
     def type_counts(self, frame_type: FrameType) -> TypeCounts:
         base = int(frame_type) * _EVENT_KINDS
-        c = self._counts
+        c = self.counts
         return TypeCounts(
             pool_allocations=c[base + EventType.POOL_ALLOCATION],
             direct_allocations=c[base + EventType.DIRECT_ALLOCATION],
@@ -128,16 +136,3 @@ class AllocationTracker:
 
     def __len__(self) -> int:
         return self._size
-
-
-class CountingTracker(AllocationTracker):
-    """The per-type counts without the timeline (``track_events=False``): one list
-    increment per event, and ``events()`` is empty."""
-
-    __slots__ = ()
-
-    def __init__(self, sequence: itertools.count[int]) -> None:
-        super().__init__(sequence, capacity=1)
-
-    def record_code(self, code: int, now: int) -> None:
-        self._counts[code] += 1

@@ -15,7 +15,7 @@ What each family pins down:
   release, not from creation;
 * ``uses``: cleanup's use limit (``CLEANUP_MAX_USES``);
 * ``age``, ``age-after-reuse``: the pooling age limit (``MAX_FRAME_AGE_MS``),
-  measured from creation, not from the last hand-out;
+  measured from creation, not from the last release or hand-out;
 * ``memory``: the pooled-memory limit (``MAX_POOLED_MEMORY_BYTES``);
 * ``gc-interval``, ``gc-pressure``, ``gc-force``, ``gc-forced-resets-timer``:
   the GC trigger's interval, both pressure thresholds, and that every firing
@@ -150,11 +150,12 @@ def _age_after_reuse(d: int) -> Script:
     def script(ls: Lockstep) -> None:
         frame = ls.acquire(R)  # the frame made at construction (time 0)
         assert frame is not None
-        ls.release(frame)
-        ls.advance(MAX_FRAME_AGE_MS - 100)
+        ls.advance(100)
+        ls.release(frame)  # last access: 100
+        ls.advance(MAX_FRAME_AGE_MS - 300)
         frame = ls.acquire(R)  # the same frame, handed out again shortly before its limit
         assert frame is not None
-        ls.advance(100 + d)
+        ls.advance(200 + d)
         ls.release(frame)
 
     return script

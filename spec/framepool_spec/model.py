@@ -30,7 +30,9 @@ Semantics, in one place:
   parent and depth are the caller's (none and 0 for a root, parent's depth + 1
   for a child). Nothing of a previous holder is visible to the next one.
 * release: refused (state unchanged) if the frame is not active, unknown, or
-  has active children. Otherwise the frame leaves its parent; it is *returned*
+  has active children. Otherwise the frame leaves its parent, its last access
+  time becomes now (a frame's last access is its creation or its latest
+  release: what cleanup's idle age counts from); it is *returned*
   to its class if there is room, it is younger than ``MAX_FRAME_AGE_MS`` and
   its memory is at most ``MAX_POOLED_MEMORY_BYTES``, else it *overflows* and is
   destroyed.
@@ -220,7 +222,6 @@ class PoolModel:
         frame.state = FrameState.ACTIVE
         frame.frame_type = frame_type
         frame.usage_count += 1
-        frame.last_access_time = now
         frame.parent = None
         frame.children = []
         frame.depth = 0

@@ -184,7 +184,12 @@ class EvmFrame(PooledFrame):
         self._clear_message()
 
     def reset(self) -> None:
-        PooledFrame.reset(self)  # explicit, not super(): this runs on every release
+        # PooledFrame.reset's fields, inlined: this runs on every release.
+        self.stack.clear()
+        del self.memory[:]
+        self.gas = 0
+        self.contract = None
+        self.return_data = b""
         self._clear_message()
 
     def _clear_message(self) -> None:
