@@ -1,4 +1,4 @@
-"""The ``framepool`` command: demo, statetest, verify, bench."""
+"""The ``framepool`` command: demo, statetest, run, verify, bench."""
 
 from __future__ import annotations
 
@@ -20,6 +20,12 @@ def _statetest(args: argparse.Namespace) -> int:
     from framepool.evm.runner import run_statetest
 
     return run_statetest(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from framepool.evm.runcode import run_command
+
+    return run_command(args)
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -53,6 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     else:
         add_statetest_arguments(statetest)
     statetest.set_defaults(func=_statetest)
+
+    run = sub.add_parser(
+        "run", help="run bytecode as one call on an empty state (output, gas, pool statistics)",
+        description="Run bytecode as one message call on an empty state. Exit status: 0 the call "
+        "succeeded, 1 it reverted or halted exceptionally, 2 unusable options.",
+    )
+    from framepool.evm.runcode import add_run_arguments
+
+    add_run_arguments(run)
+    run.set_defaults(func=_run)
 
     verify = sub.add_parser(
         "verify", help="check a pool against the reference model (CI gate)",

@@ -16,6 +16,7 @@ from framepool_spec.config import FrameType
 from framepool_spec.model import FRESH_PAYLOAD
 
 if TYPE_CHECKING:
+    from framepool.evm.trace import Tracer
     from framepool.pool import FramePool
 
 __all__ = [
@@ -102,6 +103,7 @@ class Env:
         "prev_randao",
         "state",
         "timestamp",
+        "tracer",
     )
 
     def __init__(
@@ -121,6 +123,7 @@ class Env:
         blob_hashes: tuple[int, ...],
         manager: Any,
         block_hashes: dict[int, int] | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.state = state
         self.coinbase = coinbase
@@ -136,6 +139,7 @@ class Env:
         self.blob_hashes = blob_hashes
         self.manager = manager
         self.block_hashes: dict[int, int] = block_hashes if block_hashes is not None else {}
+        self.tracer = tracer  # None: the plain loop runs (see interpreter.execute)
 
 
 _EVM_FIELDS: dict[str, object] = {

@@ -202,12 +202,14 @@ def execute(env: Env, root: EvmFrame) -> tuple[int, int, bytes]:
     """Run ``root`` (a frame holding its message) and every frame it spawns, then give them
     all back to the pool. Returns the outermost frame's ``(status, gas left, output)``."""
     release = env.manager.release
+    # Chosen once per transaction: the plain loop has no tracing branch (see trace.py).
+    run = _run if env.tracer is None else env.tracer.start(root, TABLE, STATIC_GAS)
     c = root
     held = True  # whether ``root`` (and so maybe a chain below it) is still ours
     try:
         runnable = _enter(env, c)
         while True:
-            if runnable and _run(c):
+            if runnable and run(c):
                 c = cast(EvmFrame, c.children[-1])  # the child the CALL*/CREATE* just started
                 runnable = _enter(env, c)
                 continue

@@ -25,6 +25,10 @@ def add_statetest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", metavar="PATH", nargs="+", help="fixture files or directories (recursive)")
     parser.add_argument("--fork", default="Cancun", help="fork whose post-states to check (default: Cancun)")
     parser.add_argument("--json", action="store_true", help="one JSON object per vector on stdout")
+    parser.add_argument(
+        "--trace", action="store_true",
+        help="write an EIP-3155 trace of every vector (one JSON line per instruction) to stderr",
+    )
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--preset",
@@ -68,6 +72,7 @@ def run_statetest(args: argparse.Namespace) -> int:
         iter_vectors,
         load_fixture_file,
     )
+    from framepool.evm.trace import Tracer
     from framepool.evm.vm import VM
 
     out = sys.stdout
@@ -87,6 +92,7 @@ def run_statetest(args: argparse.Namespace) -> int:
         return 2
 
     vm = VM(config)
+    tracer = Tracer(err) if args.trace else None
     passed = failed = 0
     progress = _Progress(len(files), err)
     for n, path in enumerate(files, 1):
@@ -116,7 +122,7 @@ def run_statetest(args: argparse.Namespace) -> int:
         for test in tests:
             for vector in iter_vectors(test, args.fork):
                 try:
-                    result = vm.run_vector(vector)
+                    result = vm.run_vector(vector, tracer)
                 except Exception as exc:  # noqa: BLE001 - an internal error must not stop the run
                     failed += 1
                     msg = f"internal error: {type(exc).__name__}: {exc}"

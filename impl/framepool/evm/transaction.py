@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from framepool.evm.context import STATUS_SUCCESS, Env, EvmFrame
+from framepool.evm.context import STATUS_ERROR, STATUS_SUCCESS, Env, EvmFrame
 from framepool.evm.hashing import keccak256
 from framepool.evm.interpreter import PRECOMPILES, execute
 from framepool.evm.opcodes import MAX_INITCODE_SIZE, create_address
 from framepool.evm.state import State
 from framepool_spec import FrameType
+
+if TYPE_CHECKING:
+    from framepool.evm.trace import Tracer
 
 __all__ = [
     "InvalidTransaction",
@@ -227,8 +230,11 @@ def _validate(state: State, block: BlockContext, tx: Transaction) -> tuple[int, 
     return intrinsic, price, blob_fee
 
 
-def process_transaction(state: State, block: BlockContext, tx: Transaction, manager: Any) -> TxResult:
-    """Apply ``tx`` to ``state``. An invalid transaction changes nothing and sets ``error``."""
+def process_transaction(
+    state: State, block: BlockContext, tx: Transaction, manager: Any, tracer: Tracer | None = None
+) -> TxResult:
+    """Apply ``tx`` to ``state``. An invalid transaction changes nothing and sets ``error``.
+    With a ``tracer``, a valid one also writes its EIP-3155 trace (see trace.py)."""
     try:
         intrinsic, price, blob_fee = _validate(state, block, tx)
     except InvalidTransaction as exc:
@@ -264,6 +270,7 @@ def process_transaction(state: State, block: BlockContext, tx: Transaction, mana
         gas_price=price,
         blob_hashes=tuple(int.from_bytes(h, "big") for h in tx.blob_versioned_hashes),
         manager=manager,
+        tracer=tracer,
     )
     gas = tx.gas_limit - intrinsic
     if tx.to is None:
@@ -281,7 +288,7 @@ def process_transaction(state: State, block: BlockContext, tx: Transaction, mana
     state.journal.clear()
 
     gas_left = 0
-    success = False
+    status = STATUS_ERROR
     output = b""
     if tx.to is None and state.has_code_or_nonce_or_storage(target):
         pass  # EIP-684/7610 address collision: the transaction fails and consumes all gas
@@ -291,7 +298,9 @@ def process_transaction(state: State, block: BlockContext, tx: Transaction, mana
         root.begin(env, sender, target, target, tx.value, calldata, code, code_hash, gas,
                    False, tx.to is None, True)
         status, gas_left, output = execute(env, root)
-        success = status == STATUS_SUCCESS
+    success = status == STATUS_SUCCESS
+    if tracer is not None:
+        tracer.summary(output, gas - gas_left, status)
 
     used = tx.gas_limit - gas_left
     refund = min(used // 5, state.refund) if success else 0

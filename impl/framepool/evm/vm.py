@@ -7,7 +7,7 @@ There is one code path: with pooling disabled the manager is built from
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from framepool import FramePoolManager, PoolConfig
 from framepool.evm.context import EvmFrame
@@ -19,6 +19,9 @@ from framepool.evm.transaction import (
     process_transaction,
     sender_from_secret,
 )
+
+if TYPE_CHECKING:
+    from framepool.evm.trace import Tracer
 
 __all__ = ["VM", "VectorResult", "block_from_env", "evm_manager", "transaction_from_vector"]
 
@@ -151,25 +154,29 @@ class VM:
 
     # ---- execution ----------------------------------------------------------------
 
-    def execute_transaction(self, state: State, block: BlockContext, tx: Transaction) -> TxResult:
+    def execute_transaction(
+        self, state: State, block: BlockContext, tx: Transaction, tracer: Tracer | None = None
+    ) -> TxResult:
+        """Apply ``tx`` to ``state`` on pooled frames; ``tracer`` writes its EIP-3155 trace."""
         if not isinstance(state, State):
             raise TypeError(f"state must be a framepool.evm.state.State, got {type(state).__name__}")
         if not isinstance(tx, Transaction):
             raise TypeError(f"tx must be a Transaction, got {type(tx).__name__}")
-        result = process_transaction(state, block, tx, self._manager)
+        result = process_transaction(state, block, tx, self._manager, tracer)
         # Pool housekeeping between transactions (no-op until pool_cleanup_interval elapsed).
         self._manager.maybe_cleanup()
         return result
 
-    def run_vector(self, vector: Any) -> VectorResult:
-        """Run one fixture vector on a fresh copy of its pre-state and compare with ``post``."""
+    def run_vector(self, vector: Any, tracer: Tracer | None = None) -> VectorResult:
+        """Run one fixture vector on a fresh copy of its pre-state and compare with ``post``
+        (``tracer`` writes the transaction's EIP-3155 trace)."""
         from framepool.evm import trie
 
         test = vector.test
         entry = vector.entry
         state = State.from_pre(test.pre)
         tx = transaction_from_vector(vector)
-        result = self.execute_transaction(state, block_from_env(test.env), tx)
+        result = self.execute_transaction(state, block_from_env(test.env), tx, tracer)
         root = state.root()
         logs_hash = trie.logs_hash(result.logs)
         expected_invalid = entry.expect_exception is not None
