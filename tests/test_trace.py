@@ -386,3 +386,12 @@ def test_call_code_refuses_out_of_range_gas_and_value() -> None:
             call_code(b"", gas=-1, manager=manager)
         with pytest.raises(ValueError, match="value must be between 0 and 2\\*\\*256-1"):
             call_code(b"", value=2**256, manager=manager)
+
+
+def test_run_default_gas_is_geths_evm_run_default(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _main(["run", "--code", "00", "--trace"], capsys)
+    assert code == 0 and "gas used 0 (of 10000000000)" in out
+    assert err.splitlines() == [
+        _line(0, 0x00, 10_000_000_000, 0, 0, [], "STOP"),
+        '{"output":"","gasUsed":"0x0"}',
+    ]

@@ -65,9 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run bytecode as one message call on an empty state. Exit status: 0 the call "
         "succeeded, 1 it reverted or halted exceptionally, 2 unusable options.",
     )
-    from framepool.evm.runcode import add_run_arguments
-
-    add_run_arguments(run)
+    run.add_argument("--code", required=True, metavar="HEX", help="the bytecode to run (0x optional)")
+    run.add_argument("--input", default="", metavar="HEX", help="calldata (default: none)")
+    run.add_argument("--gas", default=None, metavar="N",
+                     help="gas for the call, decimal or 0x-hex (default 10,000,000,000)")
+    run.add_argument("--value", default="0", metavar="N", help="wei sent with the call (default 0)")
+    run.add_argument("--trace", action="store_true",
+                     help="write an EIP-3155 trace (one JSON line per instruction) to stderr")
+    run.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    run_pool = run.add_mutually_exclusive_group()
+    run_pool.add_argument("--preset", default="high_performance",
+                          help="frame-pool preset: high_performance (default), balanced, minimal, disabled")
+    run_pool.add_argument("--no-pool", action="store_true", help="run with pooling disabled")
     run.set_defaults(func=_run)
 
     verify = sub.add_parser(

@@ -7,7 +7,7 @@ bare message, not a transaction: ``--gas`` is the gas the code gets (no intrinsi
 no refund), as in ``evm run``. Block: coinbase 0, number 1, timestamp 1, gas limit
 max(gas, 30M), base fee 0, blob base fee 1, chain id 1.
 
-``call_code`` is the library function; ``add_run_arguments`` / ``run_command`` the command.
+``call_code`` is the library function, ``run_command`` the command (its options are in cli.py).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from framepool.evm.trace import Tracer
 from framepool.evm.vm import evm_manager
 from framepool_spec import FrameType
 
-__all__ = ["RECEIVER", "SENDER", "CallResult", "add_run_arguments", "call_code", "run_command"]
+__all__ = ["RECEIVER", "SENDER", "CallResult", "call_code", "run_command"]
 
 SENDER = int.from_bytes(b"sender", "big")
 RECEIVER = int.from_bytes(b"receiver", "big")
@@ -111,35 +111,6 @@ def call_code(
 # --------------------------------------------------------------------------- the command
 
 
-def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--code", required=True, metavar="HEX", help="the bytecode to run (0x optional)"
-    )
-    parser.add_argument("--input", default="", metavar="HEX", help="calldata (default: none)")
-    parser.add_argument(
-        "--gas",
-        default=str(DEFAULT_GAS),
-        metavar="N",
-        help=f"gas for the call, decimal or 0x-hex (default {DEFAULT_GAS:,})",
-    )
-    parser.add_argument(
-        "--value", default="0", metavar="N", help="wei sent with the call (default 0)"
-    )
-    parser.add_argument(
-        "--trace",
-        action="store_true",
-        help="write an EIP-3155 trace (one JSON line per instruction) to stderr",
-    )
-    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument(
-        "--preset",
-        default="high_performance",
-        help="frame-pool preset: high_performance (default), balanced, minimal, disabled",
-    )
-    group.add_argument("--no-pool", action="store_true", help="run with pooling disabled")
-
-
 class UsageError(ValueError):
     """A command-line value is unusable; the message names the option and the problem."""
 
@@ -173,7 +144,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         code = _hex("--code", args.code)
         calldata = _hex("--input", args.input)
-        gas = _number("--gas", args.gas, MAX_GAS, "2**64-1")
+        gas = DEFAULT_GAS if args.gas is None else _number("--gas", args.gas, MAX_GAS, "2**64-1")
         value = _number("--value", args.value, MAX_VALUE, "2**256-1")
         config = PoolConfig.disabled() if args.no_pool else PoolConfig.preset(args.preset)
     except ValueError as exc:  # UsageError, or PoolConfig.preset naming an unknown preset
