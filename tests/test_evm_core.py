@@ -16,7 +16,7 @@ from framepool.evm.transaction import (
     sender_from_secret,
     sender_from_txbytes,
 )
-from framepool.evm.vm import VM
+from framepool.evm.vm import VM, evm_manager
 
 SECRET = bytes.fromhex("45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8")
 SENDER = sender_from_secret(SECRET)
@@ -112,6 +112,17 @@ def test_recursion_to_depth_1024(pooled: bool) -> None:
     assert counts.frames_active == 0
     # 1025 frames of the recursion plus the failing call that never got one.
     assert counts.acquisitions == 1025
+
+
+def test_the_vm_counts_every_frame_and_records_events_only_when_asked() -> None:
+    quiet = VM(PoolConfig.high_performance())
+    traced = VM(manager=evm_manager(PoolConfig.high_performance(), track_events=True))
+    for vm in (quiet, traced):
+        vm.execute_transaction(_state(_recursive_code()), BLOCK, _tx(gas_limit=2**42, data=bytes(32)))
+    assert quiet.manager.counts() == traced.manager.counts()
+    assert quiet.manager.counts().acquisitions == 1025
+    assert quiet.manager.allocation_events() == []
+    assert len(traced.manager.allocation_events()) == 2 * 1025
 
 
 def test_invalid_opcode_consumes_all_gas() -> None:

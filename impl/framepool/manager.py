@@ -107,6 +107,8 @@ class FramePoolManager:
             self._pools[config.size_class(t)] for t in FrameType
         )
         self.frame_class = frame_class
+        self.track_events = track_events
+        """Whether hand-outs and releases are appended to the event timeline (counts are always kept)."""
         self.payload_fields = frame_class.payload_fields
         """What every frame handed out holds fresh (for the conformance suite's hygiene checks)."""
         self._meta_lock = lock_factory()

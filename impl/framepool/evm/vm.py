@@ -92,9 +92,14 @@ def transaction_from_vector(vector: Any) -> Transaction:
     )
 
 
-def evm_manager(config: PoolConfig) -> FramePoolManager:
-    """A pool manager whose frames are EVM execution contexts."""
-    return FramePoolManager(config, frame_class=EvmFrame)
+def evm_manager(config: PoolConfig, *, track_events: bool = False) -> FramePoolManager:
+    """A pool manager whose frames are EVM execution contexts.
+
+    It keeps every count but, unless ``track_events``, no event timeline
+    (``allocation_events``): every message pays for what it records, and the timeline
+    costs more per hand-out than the counts (``framepool bench``, management overhead).
+    """
+    return FramePoolManager(config, frame_class=EvmFrame, track_events=track_events)
 
 
 class VM:
