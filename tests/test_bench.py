@@ -58,7 +58,7 @@ def test_every_row_has_the_schema_and_a_computed_met_flag(report: dict[str, Any]
 
 def test_a_row_for_every_figure(report: dict[str, Any]) -> None:
     names = [row["name"] for row in report["rows"]]
-    expected = ["frame allocation time, warm pooled/new"]
+    expected = ["frame allocation time, warm pooled/new", "frame allocation time, floor: bare free list/new"]
     expected += [f"EVM CPU time pooled/unpooled: {w}" for w in EVM_WORKLOADS]
     expected += [f"hit rate after the first transaction: {w}" for w in EVM_WORKLOADS]
     for workload in MEMORY_WORKLOADS:

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     overhead = management_overhead(by_name[LONG_RUN], settings)
     _progress("auto-tuning phases")
     phases, intervals = run_phases(settings)
-    rows = [allocation, *speed, *hit_rates, *peaks, blocks, *overhead, lowest_phase_hit_rate(phases)]
+    rows = [*allocation, *speed, *hit_rates, *peaks, blocks, *overhead, lowest_phase_hit_rate(phases)]
     print(header)
     print()
     print(format_table(rows))
