@@ -20,7 +20,7 @@ from framepool.evm.precompiles.bls12_381 import (
     pairing_gas,
 )
 from framepool.evm.precompiles.modexp import modexp_gas_eip2565, modexp_gas_eip7883
-from framepool.evm.precompiles.p256 import P256_N, P256_P
+from framepool.evm.precompiles.p256 import P256_B, P256_N, P256_P, valid_inputs
 
 PRAGUE = precompiles_for(Fork.PRAGUE)
 OSAKA = precompiles_for(Fork.OSAKA)
@@ -202,6 +202,32 @@ def test_p256_malleable_signature_verifies() -> None:
 def test_p256_invalid_input_succeeds_with_empty_output(data: bytes) -> None:
     """Nothing fails the call: the gas is charged and the output is empty."""
     assert OSAKA[0x100](data, 6900) == (True, 6900, b"")
+
+
+def small_point() -> tuple[int, int]:
+    """The P-256 point with the least x; P-256's p is 3 mod 4, so y = rhs^((p+1)/4)."""
+    for x in range(1, 100):
+        rhs = (x**3 - 3 * x + P256_B) % P256_P
+        y = pow(rhs, (P256_P + 1) // 4, P256_P)
+        if y * y % P256_P == rhs:
+            return x, y
+    raise AssertionError("no small point")
+
+
+def test_p256_validation_rules_are_ours() -> None:
+    """EIP-7951's bounds hold by themselves, not only because the library rejects too."""
+    x, y = NUMBERS.x, NUMBERS.y
+    assert valid_inputs(1, 1, x, y)
+    assert valid_inputs(P256_N - 1, P256_N - 1, x, y)
+    for r, s in [(0, 1), (1, 0), (P256_N, 1), (1, P256_N), (2**256 - 1, 1)]:
+        assert not valid_inputs(r, s, x, y), (r, s)
+    # A curve point with a small x, so x + p still fits in 32 bytes (and means x mod p).
+    small_x, small_y = small_point()
+    assert valid_inputs(1, 1, small_x, small_y)
+    assert not valid_inputs(1, 1, small_x + P256_P, small_y)
+    assert not valid_inputs(1, 1, x, P256_P)
+    assert not valid_inputs(1, 1, 0, 0)
+    assert not valid_inputs(1, 1, x, P256_P - y + 1)
 
 
 # ----------------------------------------------------------------------------- MODEXP at Osaka

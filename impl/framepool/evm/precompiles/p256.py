@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_ds
 
 from framepool.evm.precompiles.base import Handler, fixed, uint
 
-__all__ = ["P256VERIFY", "P256_B", "P256_N", "P256_P"]
+__all__ = ["P256VERIFY", "P256_B", "P256_N", "P256_P", "valid_inputs"]
 
 P256_P = 0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF
 P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -35,8 +35,8 @@ _ECDSA_PREHASHED = ec.ECDSA(Prehashed(hashes.SHA256()))
 _CURVE = ec.SECP256R1()
 
 
-def _valid_inputs(r: int, s: int, qx: int, qy: int) -> bool:
-    """EIP-7951's input rules for the signature and the public key."""
+def valid_inputs(r: int, s: int, qx: int, qy: int) -> bool:
+    """EIP-7951's input rules for the signature and the public key (before any curve arithmetic)."""
     if not (0 < r < P256_N and 0 < s < P256_N):
         return False
     if qx >= P256_P or qy >= P256_P or (qx == 0 and qy == 0):
@@ -49,7 +49,7 @@ def _p256verify(data: bytes) -> bytes:
         return b""
     message_hash = data[0:32]
     r, s, qx, qy = (uint(data[i : i + 32]) for i in range(32, INPUT_LENGTH, 32))
-    if not _valid_inputs(r, s, qx, qy):
+    if not valid_inputs(r, s, qx, qy):
         return b""
     key = ec.EllipticCurvePublicNumbers(qx, qy, _CURVE).public_key()
     try:
