@@ -234,7 +234,10 @@ def test_python_api_rejects_bad_input() -> None:
 
 
 def test_python_exception_escaping_releases_every_frame() -> None:
-    from framepool.evm import opcodes
+    from framepool.evm.forks import Fork
+    from framepool.evm.instructions import INSTRUCTIONS
+
+    table = INSTRUCTIONS[Fork.CANCUN].table
 
     def boom(c: object, pc: int) -> int:
         raise RuntimeError("bug in an opcode")
@@ -247,14 +250,14 @@ def test_python_exception_escaping_releases_every_frame() -> None:
     code += call_self + b"\x5b\x0c"
     vm = VM(PoolConfig.high_performance())
     state = _state(code)
-    saved = opcodes.TABLE[0x0C]
-    opcodes.TABLE[0x0C] = boom
+    saved = table[0x0C]
+    table[0x0C] = boom
     try:
         # The top frame gets d=1 and calls itself with d=0 (zeroed memory); the child hits "boom".
         with pytest.raises(RuntimeError):
             vm.execute_transaction(state, BLOCK, _tx(data=(1).to_bytes(32, "big")))
     finally:
-        opcodes.TABLE[0x0C] = saved
+        table[0x0C] = saved
     assert _acquired(vm.get_frame_pool_statistics().counts, FrameType.CALL) == 1
     assert vm.get_frame_pool_statistics().counts.frames_active == 0
 
@@ -269,18 +272,20 @@ def test_create_transaction_root_frame_is_regular() -> None:
     counts = vm.get_frame_pool_statistics().counts
     assert _acquired(counts, FrameType.REGULAR) == 1
     assert _acquired(counts, FrameType.CREATE) == 0
-    from framepool.evm.opcodes import create_address
+    from framepool.evm.instructions.system import create_address
 
     created = state.accounts[create_address(SENDER, 0)]
     assert created.code == b"\x00" and created.nonce == 1
 
 
 def test_jump_analysis_skips_push_data_and_sums_block_gas() -> None:
+    from framepool.evm.forks import Fork
+    from framepool.evm.instructions import INSTRUCTIONS
     from framepool.evm.interpreter import jump_analysis
 
     # PUSH2 0x5b5b (data, not JUMPDESTs), JUMPDEST, PUSH1 0, JUMP
     code = bytes([0x61, 0x5B, 0x5B, 0x5B, 0x60, 0x00, 0x56])
-    padded, dests, blockgas, fallgas = jump_analysis(code)
+    padded, dests, blockgas, fallgas = jump_analysis(code, INSTRUCTIONS[Fork.CANCUN])
     assert dests == frozenset({3})
     assert padded == code + bytes(33)
     assert blockgas[0] == 3  # PUSH2, then the block is cut before the JUMPDEST

@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--trace", action="store_true",
                      help="write an EIP-3155 trace (one JSON line per instruction) to stderr")
     run.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    run.add_argument("--fork", default="Cancun",
+                     help="whose rules apply: Shanghai, Cancun (default), Prague, Osaka")
     run_pool = run.add_mutually_exclusive_group()
     run_pool.add_argument("--preset", default="high_performance",
                           help="frame-pool preset: high_performance (default), balanced, minimal, disabled")

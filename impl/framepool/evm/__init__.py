@@ -1,8 +1,13 @@
-"""framepool.evm: a Cancun Ethereum Virtual Machine whose call frames come from a FramePoolManager.
+"""framepool.evm: an Ethereum Virtual Machine (Shanghai, Cancun, Prague, Osaka; the fork is
+chosen per block) whose call frames come from a FramePoolManager.
 
 Layout:
 
-- ``opcodes``     one plain function per opcode, the 256-entry dispatch table, static gas
+- ``forks``       ``Fork``, the forks in activation order
+- ``rules``       each fork's rules as data (``RULES[fork]``): instructions, precompiles,
+                  transaction types and limits, blob parameters
+- ``instructions`` one plain function per opcode, by family, and each fork's dispatch table
+                  and static gas (assembled in ``instructions/__init__.py``)
 - ``interpreter`` the loop: an explicit frame stack (no Python recursion per EVM call),
                   pooled frames for every call/creation/precompile run, per-code analysis
 - ``state``       accounts plus a journal that undoes everything a failed frame did

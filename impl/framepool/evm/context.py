@@ -17,6 +17,7 @@ from framepool_spec.model import FRESH_PAYLOAD
 
 if TYPE_CHECKING:
     from framepool.evm.trace import Tracer
+    from framepool.evm.rules import ForkRules
     from framepool.pool import FramePool
 
 __all__ = [
@@ -86,7 +87,7 @@ class InvalidContractPrefix(ExceptionalHalt):
 
 
 class Env:
-    """Block + transaction context for one transaction."""
+    """Block + transaction context for one transaction, and the rules of its block's fork."""
 
     __slots__ = (
         "base_fee",
@@ -101,6 +102,7 @@ class Env:
         "number",
         "origin",
         "prev_randao",
+        "rules",
         "state",
         "timestamp",
         "tracer",
@@ -122,6 +124,7 @@ class Env:
         gas_price: int,
         blob_hashes: tuple[int, ...],
         manager: Any,
+        rules: ForkRules,
         block_hashes: dict[int, int] | None = None,
         tracer: Tracer | None = None,
     ) -> None:
@@ -140,6 +143,7 @@ class Env:
         self.manager = manager
         self.block_hashes: dict[int, int] = block_hashes if block_hashes is not None else {}
         self.tracer = tracer  # None: the plain loop runs (see interpreter.execute)
+        self.rules = rules  # the fork's tables: instructions, precompiles, code resolution
 
 
 _EVM_FIELDS: dict[str, object] = {

@@ -33,44 +33,48 @@ from framepool.evm.context import (
     Halt,
     Suspend,
 )
+from framepool.evm.forks import Fork
 from framepool.evm.hashing import keccak256
-from framepool.evm.opcodes import BLOCK_ENDERS, MAX_CODE_SIZE, STATIC_GAS, TABLE
-from framepool.evm.precompiles import PRECOMPILE_ADDRESSES, run_precompile
+from framepool.evm.instructions import InstructionSet
+from framepool.evm.instructions.common import MAX_CODE_SIZE
+from framepool_spec import FrameType
 
-__all__ = ["PRECOMPILES", "execute", "jump_analysis"]
+__all__ = ["execute", "jump_analysis"]
 
 G_CODE_DEPOSIT = 200
-PRECOMPILES = frozenset(PRECOMPILE_ADDRESSES)
+_FT_PRECOMPILE = FrameType.PRECOMPILE
 
 
 # --------------------------------------------------------------------------- jump analysis
 
 Analysis = tuple[bytes, frozenset[int], list[int], list[int]]
-_JUMP_CACHE: dict[bytes, Analysis] = {}
+# One cache per fork: static gas and block ends differ between forks' instruction sets.
+_JUMP_CACHES: dict[Fork, dict[bytes, Analysis]] = {fork: {} for fork in Fork}
 _JUMP_CACHE_MAX = 8192
 _PAD = bytes(33)
-_ENDER = [op in BLOCK_ENDERS for op in range(256)]
 
 
-def jump_analysis(code: bytes, code_hash: bytes | None = None) -> Analysis:
-    """Per-code analysis, cached per code hash: ``(padded code, jumpdests, blockgas, fallgas)``.
+def jump_analysis(code: bytes, instructions: InstructionSet, code_hash: bytes | None = None) -> Analysis:
+    """Per-code analysis under ``instructions`` (a fork's), cached per code hash:
+    ``(padded code, jumpdests, blockgas, fallgas)``.
 
     * padded code: ``code`` plus 33 zero bytes, so PUSH reads a truncated immediate as zeros and
       running off the end executes STOP, without bounds checks in the hot loop;
     * jumpdests: offsets of JUMPDEST opcodes that are not PUSH data;
     * blockgas[p]: total static gas of the basic block starting at p (0 elsewhere);
     * fallgas[p]: the same, but 0 where p is a JUMPDEST (that block is charged by JUMPDEST).
-    Blocks start at 0, at each JUMPDEST and after each opcode in ``BLOCK_ENDERS``.
+    Blocks start at 0, at each JUMPDEST and after each of the fork's block enders.
     """
     key = code_hash if code_hash is not None else keccak256(code)
-    hit = _JUMP_CACHE.get(key)
+    cache = _JUMP_CACHES[instructions.fork]
+    hit = cache.get(key)
     if hit is not None:
         return hit
     n = len(code)
     dests: list[int] = []
     blockgas = [0] * (n + 33)
-    static_gas = STATIC_GAS
-    ender = _ENDER
+    static_gas = instructions.static_gas
+    ender = instructions.block_enders
     i = 0
     start = 0
     acc = 0
@@ -86,7 +90,7 @@ def jump_analysis(code: bytes, code_hash: bytes | None = None) -> Analysis:
         if 0x60 <= op <= 0x7F:
             i += op - 0x5F
         i += 1
-        if ender[op]:
+        if op in ender:
             blockgas[start] = acc
             start = i
             acc = 0
@@ -95,9 +99,9 @@ def jump_analysis(code: bytes, code_hash: bytes | None = None) -> Analysis:
     for d in dests:
         fallgas[d] = 0
     result = (code + _PAD, frozenset(dests), blockgas, fallgas)
-    if len(_JUMP_CACHE) >= _JUMP_CACHE_MAX:
-        _JUMP_CACHE.clear()
-    _JUMP_CACHE[key] = result
+    if len(cache) >= _JUMP_CACHE_MAX:
+        cache.clear()
+    cache[key] = result
     return result
 
 
@@ -107,9 +111,9 @@ def jump_analysis(code: bytes, code_hash: bytes | None = None) -> Analysis:
 def _run(c: EvmFrame) -> bool:
     """Run ``c`` from ``c.pc``. Returns True when suspended for a child, False when halted."""
     code = c.code
-    table = TABLE
+    table = c.env.rules.instructions.table
     pc = c.pc
-    # Charge the static gas of the block we start (or resume) in; see opcodes.py.
+    # Charge the static gas of the block we start (or resume) in; see instructions/common.py.
     g = c.gas - c.fallgas[pc]
     if g < 0:
         c.status = STATUS_ERROR
@@ -123,7 +127,7 @@ def _run(c: EvmFrame) -> bool:
     except Suspend:
         return True
     except (ExceptionalHalt, IndexError):
-        # IndexError = stack underflow (see opcodes.py).
+        # IndexError = stack underflow (see instructions/common.py).
         c.status = STATUS_ERROR
         return False
 
@@ -140,8 +144,8 @@ def _enter(env: Env, c: EvmFrame) -> bool:
         st.increment_nonce(c.address)
     if c.transfer and c.value:
         st.transfer(c.caller, c.address, c.value)
-    if c.code_address in PRECOMPILES and not c.is_create:
-        ok, used, out = run_precompile(c.code_address, c.calldata, c.gas)
+    if c.frame_type is _FT_PRECOMPILE:
+        ok, used, out = env.rules.precompiles[c.code_address](c.calldata, c.gas)
         if ok:
             c.gas -= used
             c.output = out
@@ -153,7 +157,7 @@ def _enter(env: Env, c: EvmFrame) -> bool:
         c.status = STATUS_SUCCESS
         c.output = b""
         return False
-    c.code, c.jumpdests, c.blockgas, c.fallgas = jump_analysis(c.raw_code, c.code_hash)
+    c.code, c.jumpdests, c.blockgas, c.fallgas = jump_analysis(c.raw_code, env.rules.instructions, c.code_hash)
     return True
 
 
@@ -203,7 +207,7 @@ def execute(env: Env, root: EvmFrame) -> tuple[int, int, bytes]:
     all back to the pool. Returns the outermost frame's ``(status, gas left, output)``."""
     release = env.manager.release
     # Chosen once per transaction: the plain loop has no tracing branch (see trace.py).
-    run = _run if env.tracer is None else env.tracer.start(root, TABLE, STATIC_GAS)
+    run = _run if env.tracer is None else env.tracer.start(root, env.rules.instructions.table, env.rules.instructions.static_gas)
     c = root
     held = True  # whether ``root`` (and so maybe a chain below it) is still ours
     try:

@@ -21,7 +21,9 @@ from typing import Any, cast
 
 from framepool import FramePoolManager, PoolConfig
 from framepool.evm.context import STATUS_REVERT, STATUS_SUCCESS, Env, EvmFrame
-from framepool.evm.interpreter import PRECOMPILES, execute
+from framepool.evm.forks import Fork
+from framepool.evm.interpreter import execute
+from framepool.evm.rules import RULES
 from framepool.evm.state import Account, State
 from framepool.evm.trace import Tracer
 from framepool.evm.vm import evm_manager
@@ -60,8 +62,10 @@ def call_code(
     value: int = 0,
     manager: FramePoolManager,
     tracer: Tracer | None = None,
+    fork: Fork = Fork.CANCUN,
 ) -> CallResult:
-    """Call ``code`` once (see the module docstring), on frames from ``manager``."""
+    """Call ``code`` once (see the module docstring), on frames from ``manager``, under
+    ``fork``'s rules."""
     if not 0 <= gas <= MAX_GAS:
         raise ValueError(f"gas must be between 0 and 2**64-1, got {gas}")
     if not 0 <= value <= MAX_VALUE:
@@ -69,7 +73,8 @@ def call_code(
     receiver = Account(code=code)
     state = State({SENDER: Account(balance=min(value + _ETHER, MAX_VALUE)), RECEIVER: receiver})
     state.begin_transaction()
-    state.warm_addrs.update(PRECOMPILES)
+    rules = RULES[fork]
+    state.warm_addrs.update(rules.precompiles)
     state.warm_addrs.update((0, SENDER, RECEIVER))  # coinbase, sender, target start warm
     env = Env(
         state,
@@ -86,6 +91,7 @@ def call_code(
         blob_hashes=(),
         manager=manager,
         tracer=tracer,
+        rules=rules,
     )
     root = cast(EvmFrame, manager.acquire(FrameType.REGULAR))  # evm_manager's frames are EvmFrames
     root.begin(
@@ -147,12 +153,13 @@ def run_command(args: argparse.Namespace) -> int:
         gas = DEFAULT_GAS if args.gas is None else _number("--gas", args.gas, MAX_GAS, "2**64-1")
         value = _number("--value", args.value, MAX_VALUE, "2**256-1")
         config = PoolConfig.disabled() if args.no_pool else PoolConfig.preset(args.preset)
-    except ValueError as exc:  # UsageError, or PoolConfig.preset naming an unknown preset
+        fork = Fork.from_name(args.fork)
+    except ValueError as exc:  # UsageError, an unknown preset or fork
         sys.stderr.write(f"error: {exc}\n")
         return 2
     tracer = Tracer(sys.stderr) if args.trace else None
     with evm_manager(config) as manager:
-        result = call_code(code, calldata, gas=gas, value=value, manager=manager, tracer=tracer)
+        result = call_code(code, calldata, gas=gas, value=value, manager=manager, tracer=tracer, fork=fork)
         stats = manager.statistics()
     out = sys.stdout
     if args.json:

@@ -23,7 +23,7 @@ __all__ = ["add_statetest_arguments", "run_statetest"]
 
 def add_statetest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", metavar="PATH", nargs="+", help="fixture files or directories (recursive)")
-    parser.add_argument("--fork", default="Cancun", help="fork whose post-states to check (default: Cancun)")
+    parser.add_argument("--fork", default="Cancun", help="fork whose post-states to check and whose rules apply: Shanghai, Cancun (default), Prague, Osaka")
     parser.add_argument("--json", action="store_true", help="one JSON object per vector on stdout")
     parser.add_argument(
         "--trace", action="store_true",
@@ -77,8 +77,12 @@ def run_statetest(args: argparse.Namespace) -> int:
 
     out = sys.stdout
     err = sys.stderr
-    if args.fork != "Cancun":
-        err.write(f"error: fork {args.fork!r} is not supported; this VM implements Cancun rules only\n")
+    from framepool.evm.forks import Fork
+
+    try:
+        args.fork = Fork.from_name(args.fork).title
+    except ValueError as exc:
+        err.write(f"error: {exc}\n")
         return 2
     try:
         config = PoolConfig.disabled() if args.no_pool else PoolConfig.preset(args.preset)

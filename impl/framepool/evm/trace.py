@@ -10,11 +10,11 @@ has no tracing branch at all.
 
 Per-instruction gas
 -------------------
-The plain loop charges static gas per basic block (see ``opcodes.py``), which is exact but
+The plain loop charges static gas per basic block (see ``instructions/common.py``), which is exact but
 cannot say what one instruction cost. The traced loop charges each instruction's static gas
 itself, just before calling it, and runs its frames with all-zero block tables
 (``blockgas``/``fallgas``), so the opcode functions charge only their dynamic gas. The two
-charging schemes give the same results (``opcodes.py`` explains why); the traced loop's
+charging schemes give the same results (``instructions/common.py`` explains why); the traced loop's
 ``gas`` is the gas left before the instruction and ``gasCost`` what the instruction took
 (for CALL*/CREATE* that start a frame, including the gas handed to it, as geth counts).
 

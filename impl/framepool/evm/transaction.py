@@ -1,4 +1,5 @@
-"""Transactions at Cancun: validation, intrinsic gas, fees, execution of the outermost frame.
+"""Transactions under a block's fork: validation, intrinsic gas, fees, execution of the
+outermost frame. What differs between forks comes from ``rules.RULES[block.fork]``.
 
 Sender: derived from the fixture's ``secretKey`` (coincurve computes the public key; the
 address is keccak(pubkey)[12:]) -- the fixtures sign every transaction with that key, so this
@@ -14,9 +15,12 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from framepool.evm.context import STATUS_ERROR, STATUS_SUCCESS, Env, EvmFrame
+from framepool.evm.forks import Fork
 from framepool.evm.hashing import keccak256
-from framepool.evm.interpreter import PRECOMPILES, execute
-from framepool.evm.opcodes import MAX_INITCODE_SIZE, create_address
+from framepool.evm.instructions.common import MAX_INITCODE_SIZE
+from framepool.evm.instructions.system import create_address
+from framepool.evm.interpreter import execute
+from framepool.evm.rules import GAS_PER_BLOB, RULES, ForkRules
 from framepool.evm.state import State
 from framepool_spec import FrameType
 
@@ -40,10 +44,7 @@ TX_DATA_NONZERO = 16
 TX_CREATE = 32000
 TX_ACCESS_ADDRESS = 2400
 TX_ACCESS_KEY = 1900
-GAS_PER_BLOB = 2**17
-MAX_BLOB_GAS_PER_BLOCK = 786432
 MIN_BLOB_GASPRICE = 1
-BLOB_BASE_FEE_UPDATE_FRACTION = 3338477
 VERSIONED_HASH_VERSION_KZG = 0x01
 CHAIN_ID = 1
 
@@ -88,7 +89,7 @@ class TxResult:
 
 @dataclass(frozen=True)
 class BlockContext:
-    """What the VM needs of the block (fixture ``env``)."""
+    """What the VM needs of the block (fixture ``env``), and the fork whose rules apply."""
 
     coinbase: int
     number: int
@@ -97,6 +98,7 @@ class BlockContext:
     prev_randao: int
     base_fee: int
     excess_blob_gas: int
+    fork: Fork = Fork.CANCUN
 
 
 def fake_exponential(factor: int, numerator: int, denominator: int) -> int:
@@ -111,8 +113,9 @@ def fake_exponential(factor: int, numerator: int, denominator: int) -> int:
     return output // denominator
 
 
-def blob_gas_price(excess_blob_gas: int) -> int:
-    return fake_exponential(MIN_BLOB_GASPRICE, excess_blob_gas, BLOB_BASE_FEE_UPDATE_FRACTION)
+def blob_gas_price(excess_blob_gas: int, rules: ForkRules = RULES[Fork.CANCUN]) -> int:
+    """The price of one unit of blob gas under ``rules`` (EIP-4844, fraction per EIP-7691)."""
+    return fake_exponential(MIN_BLOB_GASPRICE, excess_blob_gas, rules.blob_base_fee_update_fraction)
 
 
 def intrinsic_gas(tx: Transaction) -> int:
@@ -172,8 +175,12 @@ def sender_from_txbytes(txbytes: bytes) -> int:
     return int.from_bytes(keccak256(pub.format(compressed=False)[1:])[12:], "big")
 
 
-def _validate(state: State, block: BlockContext, tx: Transaction) -> tuple[int, int, int]:
+def _validate(
+    state: State, block: BlockContext, tx: Transaction, rules: ForkRules
+) -> tuple[int, int, int]:
     """Raise InvalidTransaction, or return (intrinsic gas, effective gas price, blob fee)."""
+    if tx.tx_type not in rules.tx_types:
+        raise InvalidTransaction(f"TYPE_{tx.tx_type}_TX_PRE_FORK", f"not a {rules.fork.title} type")
     for name in ("value", "gas_price", "max_fee_per_gas", "max_priority_fee_per_gas", "max_fee_per_blob_gas"):
         if not 0 <= getattr(tx, name) < 2**256:
             raise InvalidTransaction("RLP_INVALID_VALUE", f"{name} does not fit in 256 bits")
@@ -187,7 +194,7 @@ def _validate(state: State, block: BlockContext, tx: Transaction) -> tuple[int, 
     if tx.gas_limit > block.gas_limit:
         raise InvalidTransaction("GAS_ALLOWANCE_EXCEEDED", f"{tx.gas_limit} > {block.gas_limit}")
     blob_gas = GAS_PER_BLOB * len(tx.blob_versioned_hashes) if tx.tx_type == 3 else 0
-    if blob_gas > MAX_BLOB_GAS_PER_BLOCK:
+    if blob_gas > rules.max_blob_gas_per_block:
         raise InvalidTransaction("TYPE_3_TX_BLOB_COUNT_EXCEEDED", f"{len(tx.blob_versioned_hashes)} blobs")
     if tx.tx_type >= 2:
         if tx.max_fee_per_gas < tx.max_priority_fee_per_gas:
@@ -211,7 +218,7 @@ def _validate(state: State, block: BlockContext, tx: Transaction) -> tuple[int, 
         for h in tx.blob_versioned_hashes:
             if h[:1] != bytes([VERSIONED_HASH_VERSION_KZG]):
                 raise InvalidTransaction("TYPE_3_TX_INVALID_BLOB_VERSIONED_HASH")
-        price_per_blob_gas = blob_gas_price(block.excess_blob_gas)
+        price_per_blob_gas = blob_gas_price(block.excess_blob_gas, rules)
         if tx.max_fee_per_blob_gas < price_per_blob_gas:
             raise InvalidTransaction("INSUFFICIENT_MAX_FEE_PER_BLOB_GAS")
         max_fee += blob_gas * tx.max_fee_per_blob_gas
@@ -235,8 +242,9 @@ def process_transaction(
 ) -> TxResult:
     """Apply ``tx`` to ``state``. An invalid transaction changes nothing and sets ``error``.
     With a ``tracer``, a valid one also writes its EIP-3155 trace (see trace.py)."""
+    rules = RULES[block.fork]
     try:
-        intrinsic, price, blob_fee = _validate(state, block, tx)
+        intrinsic, price, blob_fee = _validate(state, block, tx, rules)
     except InvalidTransaction as exc:
         return TxResult(error=exc.reason)
 
@@ -248,7 +256,7 @@ def process_transaction(
 
     # EIP-2929/2930/3651: precompiles, coinbase, the access list, sender and target start warm.
     warm = state.warm_addrs
-    warm.update(PRECOMPILES)
+    warm.update(rules.precompiles)
     warm.add(block.coinbase)
     warm.add(sender)
     for address, keys in tx.access_list:
@@ -265,12 +273,13 @@ def process_transaction(
         prev_randao=block.prev_randao,
         base_fee=block.base_fee,
         chain_id=CHAIN_ID,
-        blob_base_fee=blob_gas_price(block.excess_blob_gas),
+        blob_base_fee=blob_gas_price(block.excess_blob_gas, rules) if 3 in rules.tx_types else 0,
         origin=sender,
         gas_price=price,
         blob_hashes=tuple(int.from_bytes(h, "big") for h in tx.blob_versioned_hashes),
         manager=manager,
         tracer=tracer,
+        rules=rules,
     )
     gas = tx.gas_limit - intrinsic
     if tx.to is None:
@@ -293,8 +302,10 @@ def process_transaction(
     if tx.to is None and state.has_code_or_nonce_or_storage(target):
         pass  # EIP-684/7610 address collision: the transaction fails and consumes all gas
     else:
-        # The outermost frame is FrameType.REGULAR, for a create transaction too.
-        root: EvmFrame = env.manager.acquire(FrameType.REGULAR)
+        # The outermost frame is FrameType.REGULAR, for a create transaction too, except that
+        # a transaction to a precompile runs it on a PRECOMPILE frame.
+        root_type = FrameType.PRECOMPILE if target in rules.precompiles else FrameType.REGULAR
+        root: EvmFrame = env.manager.acquire(root_type)
         root.begin(env, sender, target, target, tx.value, calldata, code, code_hash, gas,
                    False, tx.to is None, True)
         status, gas_left, output = execute(env, root)

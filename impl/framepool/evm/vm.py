@@ -1,4 +1,5 @@
-"""The VM facade: a Cancun EVM whose frames come from a ``FramePoolManager``.
+"""The VM facade: an EVM (Shanghai to Osaka, the fork chosen per block) whose frames come from
+a ``FramePoolManager``.
 
 There is one code path: with pooling disabled the manager is built from
 ``PoolConfig.disabled()`` and simply hands out fresh frames.
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from framepool import FramePoolManager, PoolConfig
 from framepool.evm.context import EvmFrame
+from framepool.evm.forks import Fork
 from framepool.evm.state import State
 from framepool.evm.transaction import (
     BlockContext,
@@ -50,8 +52,8 @@ class VectorResult:
         }
 
 
-def block_from_env(env: Any) -> BlockContext:
-    """A ``BlockContext`` from a fixture ``BlockEnv``."""
+def block_from_env(env: Any, fork: Fork = Fork.CANCUN) -> BlockContext:
+    """A ``BlockContext`` from a fixture ``BlockEnv``, under ``fork``'s rules."""
     return BlockContext(
         coinbase=env.coinbase,
         number=env.number,
@@ -60,6 +62,7 @@ def block_from_env(env: Any) -> BlockContext:
         prev_randao=env.prev_randao,
         base_fee=env.base_fee,
         excess_blob_gas=env.excess_blob_gas,
+        fork=fork,
     )
 
 
@@ -173,15 +176,17 @@ class VM:
         return result
 
     def run_vector(self, vector: Any, tracer: Tracer | None = None) -> VectorResult:
-        """Run one fixture vector on a fresh copy of its pre-state and compare with ``post``
-        (``tracer`` writes the transaction's EIP-3155 trace)."""
+        """Run one fixture vector on a fresh copy of its pre-state and compare with ``post``,
+        under the rules of the fork it is filed under (its ``post`` key); ``tracer`` writes
+        the transaction's EIP-3155 trace."""
         from framepool.evm import trie
 
         test = vector.test
         entry = vector.entry
         state = State.from_pre(test.pre)
         tx = transaction_from_vector(vector)
-        result = self.execute_transaction(state, block_from_env(test.env), tx, tracer)
+        block = block_from_env(test.env, Fork.from_name(vector.fork))
+        result = self.execute_transaction(state, block, tx, tracer)
         root = state.root()
         logs_hash = trie.logs_hash(result.logs)
         expected_invalid = entry.expect_exception is not None

@@ -1,0 +1,95 @@
+"""Each fork's rules as data, assembled in one place: ``RULES[fork]``.
+
+A ``ForkRules`` holds everything the VM looks up per fork: the instruction set (table and
+static gas, see ``instructions/__init__.py``), the precompiles, how a CALL finds the code it
+runs, the transaction types and their limits, and the blob parameters. Each is built once, at
+import; a transaction reads its block's ``ForkRules`` and nothing checks the fork per opcode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from functools import partial
+
+from framepool.evm.forks import Fork
+from framepool.evm.instructions import INSTRUCTIONS, InstructionSet
+from framepool.evm.instructions.system import CodeResolver, delegated_code, own_code
+from framepool.evm.precompiles import PrecompileResult, run_precompile
+
+__all__ = ["RULES", "ForkRules", "PrecompileFn"]
+
+PrecompileFn = Callable[[bytes, int], PrecompileResult]
+"""``fn(input, gas) -> (success, gas used, output)``."""
+
+GAS_PER_BLOB = 2**17
+
+
+@dataclass(frozen=True, eq=False)
+class ForkRules:
+    """What differs between forks, beyond the instruction table."""
+
+    fork: Fork
+    instructions: InstructionSet
+    precompiles: Mapping[int, PrecompileFn]
+    """The active precompiles by address (they all start warm, EIP-2929)."""
+    resolve_code: CodeResolver
+    """What a CALL to an address runs: its own code, or (EIP-7702) its delegate's."""
+    tx_types: frozenset[int]
+    max_blob_gas_per_block: int
+    """EIP-4844 / EIP-7691: the blob gas one block may use (a transaction may not exceed it)."""
+    max_blobs_per_tx: int
+    """EIP-7594 (Osaka) caps a transaction's blobs below the block's maximum."""
+    blob_base_fee_update_fraction: int
+    calldata_floor: bool
+    """EIP-7623: a transaction pays at least 10 gas per calldata token (+21000)."""
+    tx_gas_limit_cap: int | None
+    """EIP-7825: the most gas one transaction may ask for."""
+
+
+def _precompiles(addresses: Iterable[int]) -> Mapping[int, PrecompileFn]:
+    return {a: partial(run_precompile, a) for a in sorted(addresses)}
+
+
+_SHANGHAI = ForkRules(
+    fork=Fork.SHANGHAI,
+    instructions=INSTRUCTIONS[Fork.SHANGHAI],
+    precompiles=_precompiles(range(0x01, 0x0A)),
+    resolve_code=own_code,
+    tx_types=frozenset({0, 1, 2}),
+    max_blob_gas_per_block=0,
+    max_blobs_per_tx=0,
+    blob_base_fee_update_fraction=0,
+    calldata_floor=False,
+    tx_gas_limit_cap=None,
+)
+_CANCUN = replace(
+    _SHANGHAI,
+    fork=Fork.CANCUN,
+    instructions=INSTRUCTIONS[Fork.CANCUN],
+    precompiles=_precompiles(range(0x01, 0x0B)),  # + POINT_EVALUATION (EIP-4844)
+    tx_types=frozenset({0, 1, 2, 3}),  # + blob transactions (EIP-4844)
+    max_blob_gas_per_block=6 * GAS_PER_BLOB,
+    max_blobs_per_tx=6,
+    blob_base_fee_update_fraction=3338477,
+)
+_PRAGUE = replace(
+    _CANCUN,
+    fork=Fork.PRAGUE,
+    instructions=INSTRUCTIONS[Fork.PRAGUE],
+    resolve_code=delegated_code,  # EIP-7702
+    tx_types=frozenset({0, 1, 2, 3, 4}),  # + set-code transactions (EIP-7702)
+    max_blob_gas_per_block=9 * GAS_PER_BLOB,  # EIP-7691
+    max_blobs_per_tx=9,
+    blob_base_fee_update_fraction=5007716,  # EIP-7691
+    calldata_floor=True,  # EIP-7623
+)
+_OSAKA = replace(
+    _PRAGUE,
+    fork=Fork.OSAKA,
+    instructions=INSTRUCTIONS[Fork.OSAKA],  # + CLZ (EIP-7939)
+    max_blobs_per_tx=6,  # EIP-7594
+    tx_gas_limit_cap=2**24,  # EIP-7825
+)
+
+RULES: dict[Fork, ForkRules] = {r.fork: r for r in (_SHANGHAI, _CANCUN, _PRAGUE, _OSAKA)}
