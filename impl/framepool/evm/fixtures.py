@@ -22,6 +22,7 @@ from typing import NoReturn
 
 __all__ = [
     "AccessList",
+    "AuthorizationList",
     "BlockEnv",
     "FixtureError",
     "FixturesNotFoundError",
@@ -38,6 +39,9 @@ __all__ = [
 
 AccessList = list[tuple[int, list[int]]]
 """An EIP-2930 access list: ``[(address, [storage_key, ...]), ...]``."""
+
+AuthorizationList = list[tuple[int, int, int, int, int, int]]
+"""An EIP-7702 authorization list: ``[(chain_id, address, nonce, y_parity, r, s), ...]``."""
 
 ENV_VAR = "FRAMEPOOL_ETHEREUM_TESTS"
 _HEX_RE = re.compile(r"0x[0-9a-fA-F]*")
@@ -111,6 +115,8 @@ class TxTemplate:
     gas_limit: list[int]
     value: list[int]
     access_lists: list[AccessList | None] | None = None
+    authorizations: AuthorizationList | None = None
+    """``authorizationList``; ``None`` when absent (a set-code transaction carries one)."""
 
 
 @dataclass(frozen=True)
@@ -307,6 +313,25 @@ def _parse_access_list(r: _Reader, raw: object, p: str) -> AccessList:
     return result
 
 
+def _parse_authorizations(r: _Reader, raw: object, p: str) -> AuthorizationList:
+    result: AuthorizationList = []
+    for i, item in enumerate(r.lst(raw, p)):
+        ip = f"{p}[{i}]"
+        entry = r.obj(item, ip)
+        parity_key = "v" if "v" in entry else "yParity"
+        result.append(
+            (
+                r.u256(r.get(entry, "chainId", ip), f"{ip}.chainId"),
+                r.address(r.get(entry, "address", ip), f"{ip}.address"),
+                r.u256(r.get(entry, "nonce", ip), f"{ip}.nonce"),
+                r.u256(r.get(entry, parity_key, ip), f"{ip}.{parity_key}"),
+                r.u256(r.get(entry, "r", ip), f"{ip}.r"),
+                r.u256(r.get(entry, "s", ip), f"{ip}.s"),
+            )
+        )
+    return result
+
+
 def _parse_tx(r: _Reader, raw: object, p: str) -> TxTemplate:
     tx = r.obj(raw, p)
 
@@ -342,6 +367,10 @@ def _parse_tx(r: _Reader, raw: object, p: str) -> TxTemplate:
             r.fixed(h, f"{bp}[{i}]", 32) for i, h in enumerate(r.lst(tx["blobVersionedHashes"], bp))
         ]
 
+    authorizations: AuthorizationList | None = None
+    if "authorizationList" in tx:
+        authorizations = _parse_authorizations(r, tx["authorizationList"], f"{p}.authorizationList")
+
     to_raw = r.get(tx, "to", p)
     to = None if to_raw == "" else r.address(to_raw, f"{p}.to")
     sender = r.address(tx["sender"], f"{p}.sender") if "sender" in tx else None
@@ -360,6 +389,7 @@ def _parse_tx(r: _Reader, raw: object, p: str) -> TxTemplate:
         gas_limit=gas_limits,
         value=values,
         access_lists=access_lists,
+        authorizations=authorizations,
     )
 
 

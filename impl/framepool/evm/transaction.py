@@ -18,7 +18,11 @@ from framepool.evm.context import STATUS_ERROR, STATUS_SUCCESS, Env, EvmFrame
 from framepool.evm.forks import Fork
 from framepool.evm.hashing import keccak256
 from framepool.evm.instructions.common import MAX_INITCODE_SIZE
-from framepool.evm.instructions.system import create_address
+from framepool.evm.instructions.system import (
+    DELEGATION_PREFIX,
+    create_address,
+    is_delegation,
+)
 from framepool.evm.interpreter import execute
 from framepool.evm.rules import GAS_PER_BLOB, RULES, ForkRules
 from framepool.evm.state import State
@@ -28,10 +32,12 @@ if TYPE_CHECKING:
     from framepool.evm.trace import Tracer
 
 __all__ = [
+    "Authorization",
     "InvalidTransaction",
     "Transaction",
     "TxResult",
     "blob_gas_price",
+    "floor_gas",
     "intrinsic_gas",
     "process_transaction",
     "sender_from_secret",
@@ -44,6 +50,11 @@ TX_DATA_NONZERO = 16
 TX_CREATE = 32000
 TX_ACCESS_ADDRESS = 2400
 TX_ACCESS_KEY = 1900
+TX_FLOOR_PER_TOKEN = 10  # EIP-7623
+PER_EMPTY_ACCOUNT_COST = 25000  # EIP-7702, per authorization
+PER_AUTH_BASE_COST = 12500  # EIP-7702: an existing authority refunds the difference
+SECP256K1N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+SET_CODE_MAGIC = b"\x05"
 MIN_BLOB_GASPRICE = 1
 VERSIONED_HASH_VERSION_KZG = 0x01
 CHAIN_ID = 1
@@ -58,8 +69,38 @@ class InvalidTransaction(Exception):
 
 
 @dataclass(frozen=True)
+class Authorization:
+    """One entry of a set-code transaction's authorization list (EIP-7702): the signer of
+    ``(chain_id, address, nonce)`` asks that its account run ``address``'s code."""
+
+    chain_id: int
+    address: int
+    nonce: int
+    y_parity: int
+    r: int
+    s: int
+
+    def authority(self) -> int | None:
+        """The signer's address, or None if the signature is invalid (the entry is skipped)."""
+        from coincurve import PublicKey
+
+        from framepool.evm import rlp
+
+        if self.y_parity not in (0, 1) or not 0 < self.r < SECP256K1N or not 0 < self.s <= SECP256K1N // 2:
+            return None
+        message = SET_CODE_MAGIC + rlp.encode([self.chain_id, self.address.to_bytes(20, "big"), self.nonce])
+        signature = self.r.to_bytes(32, "big") + self.s.to_bytes(32, "big") + bytes([self.y_parity])
+        try:
+            public = PublicKey.from_signature_and_message(signature, keccak256(message), hasher=None)
+        except ValueError:  # no curve point has this r: nothing signed it
+            return None
+        return int.from_bytes(keccak256(public.format(compressed=False)[1:])[12:], "big")
+
+
+@dataclass(frozen=True)
 class Transaction:
-    """A decoded transaction. ``tx_type``: 0 legacy, 1 EIP-2930, 2 EIP-1559, 3 EIP-4844."""
+    """A decoded transaction. ``tx_type``: 0 legacy, 1 EIP-2930, 2 EIP-1559, 3 EIP-4844,
+    4 EIP-7702 (set code)."""
 
     tx_type: int
     sender: int
@@ -74,6 +115,7 @@ class Transaction:
     access_list: Sequence[tuple[int, Sequence[int]]] = ()
     max_fee_per_blob_gas: int = 0
     blob_versioned_hashes: Sequence[bytes] = ()
+    authorizations: Sequence[Authorization] = ()
 
 
 @dataclass
@@ -119,14 +161,24 @@ def blob_gas_price(excess_blob_gas: int, rules: ForkRules = RULES[Fork.CANCUN]) 
 
 
 def intrinsic_gas(tx: Transaction) -> int:
-    """21000 + calldata + creation (EIP-3860 initcode words) + access list (EIP-2930)."""
+    """21000 + calldata + creation (EIP-3860 initcode words) + access list (EIP-2930)
+    + 25000 per authorization (EIP-7702)."""
     zeros = tx.data.count(0)
     cost = TX_BASE + TX_DATA_ZERO * zeros + TX_DATA_NONZERO * (len(tx.data) - zeros)
     if tx.to is None:
         cost += TX_CREATE + 2 * ((len(tx.data) + 31) // 32)
     for _address, keys in tx.access_list:
         cost += TX_ACCESS_ADDRESS + TX_ACCESS_KEY * len(keys)
-    return cost
+    return cost + PER_EMPTY_ACCOUNT_COST * len(tx.authorizations)
+
+
+def floor_gas(tx: Transaction, rules: ForkRules) -> int:
+    """EIP-7623 (Prague): 21000 + 10 per calldata token (a zero byte is one token, any other
+    byte four). A transaction must afford it and pays at least it; 0 before Prague."""
+    if not rules.calldata_floor:
+        return 0
+    zeros = tx.data.count(0)
+    return TX_BASE + TX_FLOOR_PER_TOKEN * (zeros + 4 * (len(tx.data) - zeros))
 
 
 @lru_cache(maxsize=256)
@@ -177,24 +229,29 @@ def sender_from_txbytes(txbytes: bytes) -> int:
 
 def _validate(
     state: State, block: BlockContext, tx: Transaction, rules: ForkRules
-) -> tuple[int, int, int]:
-    """Raise InvalidTransaction, or return (intrinsic gas, effective gas price, blob fee)."""
+) -> tuple[int, int, int, int]:
+    """Raise InvalidTransaction, or return (intrinsic gas, floor, effective gas price, blob fee)."""
     if tx.tx_type not in rules.tx_types:
         raise InvalidTransaction(f"TYPE_{tx.tx_type}_TX_PRE_FORK", f"not a {rules.fork.title} type")
     for name in ("value", "gas_price", "max_fee_per_gas", "max_priority_fee_per_gas", "max_fee_per_blob_gas"):
         if not 0 <= getattr(tx, name) < 2**256:
             raise InvalidTransaction("RLP_INVALID_VALUE", f"{name} does not fit in 256 bits")
     intrinsic = intrinsic_gas(tx)
+    floor = floor_gas(tx, rules)
     if intrinsic > tx.gas_limit:
         raise InvalidTransaction("INTRINSIC_GAS_TOO_LOW", f"{intrinsic} > {tx.gas_limit}")
+    if floor > tx.gas_limit:
+        raise InvalidTransaction("INTRINSIC_GAS_BELOW_FLOOR_GAS_COST", f"{floor} > {tx.gas_limit}")
     if tx.nonce >= 2**64 - 1:
         raise InvalidTransaction("NONCE_IS_MAX")
     if tx.to is None and len(tx.data) > MAX_INITCODE_SIZE:
         raise InvalidTransaction("INITCODE_SIZE_EXCEEDED", f"{len(tx.data)} bytes")
+    if rules.tx_gas_limit_cap is not None and tx.gas_limit > rules.tx_gas_limit_cap:
+        raise InvalidTransaction("GAS_LIMIT_EXCEEDS_MAXIMUM", f"{tx.gas_limit} > {rules.tx_gas_limit_cap}")
     if tx.gas_limit > block.gas_limit:
         raise InvalidTransaction("GAS_ALLOWANCE_EXCEEDED", f"{tx.gas_limit} > {block.gas_limit}")
     blob_gas = GAS_PER_BLOB * len(tx.blob_versioned_hashes) if tx.tx_type == 3 else 0
-    if blob_gas > rules.max_blob_gas_per_block:
+    if blob_gas > rules.max_blob_gas_per_block or len(tx.blob_versioned_hashes) > rules.max_blobs_per_tx:
         raise InvalidTransaction("TYPE_3_TX_BLOB_COUNT_EXCEEDED", f"{len(tx.blob_versioned_hashes)} blobs")
     if tx.tx_type >= 2:
         if tx.max_fee_per_gas < tx.max_priority_fee_per_gas:
@@ -223,6 +280,11 @@ def _validate(
             raise InvalidTransaction("INSUFFICIENT_MAX_FEE_PER_BLOB_GAS")
         max_fee += blob_gas * tx.max_fee_per_blob_gas
         blob_fee = blob_gas * price_per_blob_gas
+    if tx.tx_type == 4:
+        if tx.to is None:
+            raise InvalidTransaction("TYPE_4_TX_CONTRACT_CREATION")
+        if not tx.authorizations:
+            raise InvalidTransaction("TYPE_4_EMPTY_AUTHORIZATION_LIST")
     sender = state.accounts.get(tx.sender)
     nonce = sender.nonce if sender is not None else 0
     if nonce > tx.nonce:
@@ -232,9 +294,33 @@ def _validate(
     balance = sender.balance if sender is not None else 0
     if balance < max_fee + tx.value:
         raise InvalidTransaction("INSUFFICIENT_ACCOUNT_FUNDS")
-    if sender is not None and sender.code:
-        raise InvalidTransaction("SENDER_NOT_EOA")
-    return intrinsic, price, blob_fee
+    if sender is not None and sender.code and not (4 in rules.tx_types and is_delegation(sender.code)):
+        raise InvalidTransaction("SENDER_NOT_EOA")  # a delegated EOA may send (EIP-7702)
+    return intrinsic, floor, price, blob_fee
+
+
+def _set_delegations(state: State, authorizations: Sequence[Authorization]) -> int:
+    """EIP-7702: apply each valid authorization in order (skipping the invalid ones), warm its
+    authority, and return the refund owed for authorities that already existed."""
+    refund = 0
+    for auth in authorizations:
+        if auth.chain_id not in (0, CHAIN_ID) or auth.nonce >= 2**64 - 1:
+            continue
+        authority = auth.authority()
+        if authority is None:
+            continue
+        state.warm_address(authority)
+        acct = state.accounts.get(authority)
+        if acct is not None and acct.code and not is_delegation(acct.code):
+            continue
+        if (acct.nonce if acct is not None else 0) != auth.nonce:
+            continue
+        if acct is not None:
+            refund += PER_EMPTY_ACCOUNT_COST - PER_AUTH_BASE_COST
+        code = DELEGATION_PREFIX + auth.address.to_bytes(20, "big") if auth.address else b""
+        state.set_code(authority, code)
+        state.increment_nonce(authority)
+    return refund
 
 
 def process_transaction(
@@ -244,7 +330,7 @@ def process_transaction(
     With a ``tracer``, a valid one also writes its EIP-3155 trace (see trace.py)."""
     rules = RULES[block.fork]
     try:
-        intrinsic, price, blob_fee = _validate(state, block, tx, rules)
+        intrinsic, floor, price, blob_fee = _validate(state, block, tx, rules)
     except InvalidTransaction as exc:
         return TxResult(error=exc.reason)
 
@@ -282,14 +368,17 @@ def process_transaction(
         rules=rules,
     )
     gas = tx.gas_limit - intrinsic
+    auth_refund = _set_delegations(state, tx.authorizations)
+    delegated = False
     if tx.to is None:
         target = create_address(sender, sender_nonce)
+        code_address = target
         code, calldata, code_hash = tx.data, b"", None
     else:
         target = tx.to
-        acct = state.accounts.get(target)
-        code = acct.code if acct is not None else b""
-        code_hash = acct.code_hash if acct is not None else None
+        # A delegate is warmed for free here (the access gas is not charged).
+        code_address, code, code_hash, _ = rules.resolve_code(state, target)
+        delegated = code_address != target
         calldata = tx.data
     warm.add(target)
     # The journal so far holds only the nonce/fee records; start the message with it empty so a
@@ -304,9 +393,13 @@ def process_transaction(
     else:
         # The outermost frame is FrameType.REGULAR, for a create transaction too, except that
         # a transaction to a precompile runs it on a PRECOMPILE frame.
-        root_type = FrameType.PRECOMPILE if target in rules.precompiles else FrameType.REGULAR
+        # a transaction to a precompile (not a delegated one) runs it on a PRECOMPILE frame.
+        if target in rules.precompiles and not delegated:
+            root_type = FrameType.PRECOMPILE
+        else:
+            root_type = FrameType.REGULAR
         root: EvmFrame = env.manager.acquire(root_type)
-        root.begin(env, sender, target, target, tx.value, calldata, code, code_hash, gas,
+        root.begin(env, sender, target, code_address, tx.value, calldata, code, code_hash, gas,
                    False, tx.to is None, True)
         status, gas_left, output = execute(env, root)
     success = status == STATUS_SUCCESS
@@ -314,8 +407,9 @@ def process_transaction(
         tracer.summary(output, gas - gas_left, status)
 
     used = tx.gas_limit - gas_left
-    refund = min(used // 5, state.refund) if success else 0
-    used -= refund
+    # The authorizations' refund stands even when the call fails (EIP-7702).
+    refund = min(used // 5, auth_refund + (state.refund if success else 0))
+    used = max(used - refund, floor)
     state.add_balance(sender, (tx.gas_limit - used) * price)
     state.add_balance(block.coinbase, used * (price - block.base_fee))
     if success:

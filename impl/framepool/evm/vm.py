@@ -15,6 +15,7 @@ from framepool.evm.context import EvmFrame
 from framepool.evm.forks import Fork
 from framepool.evm.state import State
 from framepool.evm.transaction import (
+    Authorization,
     BlockContext,
     Transaction,
     TxResult,
@@ -70,7 +71,9 @@ def transaction_from_vector(vector: Any) -> Transaction:
     """The concrete transaction of a fixture ``Vector`` (type chosen from the template's fields)."""
     t = vector.test.tx
     access_list = vector.access_list
-    if t.blob_versioned_hashes is not None:
+    if t.authorizations is not None:
+        tx_type = 4
+    elif t.blob_versioned_hashes is not None:
         tx_type = 3
     elif t.max_fee_per_gas is not None:
         tx_type = 2
@@ -92,6 +95,7 @@ def transaction_from_vector(vector: Any) -> Transaction:
         access_list=access_list or (),
         max_fee_per_blob_gas=t.max_fee_per_blob_gas or 0,
         blob_versioned_hashes=tuple(t.blob_versioned_hashes or ()),
+        authorizations=tuple(Authorization(*a) for a in t.authorizations or ()),
     )
 
 

@@ -24,6 +24,7 @@ from framepool.evm.instructions.common import (
     G_INITCODE_WORD,
     G_KECCAK_WORD,
     G_NEW_ACCOUNT,
+    G_WARM,
     MAX_INITCODE_SIZE,
     access_cost,
     charge,
@@ -32,6 +33,7 @@ from framepool.evm.instructions.common import (
     grow,
     next_block,
 )
+from framepool.evm.state import State
 from framepool_spec import FrameType
 
 _FT_CALL = FrameType.CALL
@@ -49,28 +51,33 @@ def _spawn(c: EvmFrame, frame_type: FrameType) -> EvmFrame:
 
 
 
-CodeResolver = Callable[[EvmFrame, int], tuple[int, bytes, "bytes | None", int]]
-"""``resolve(c, address) -> (code address, code, code hash, extra gas)``: what a CALL* to
-``address`` runs. The fork's rules pick one (``rules.ForkRules.resolve_code``)."""
+CodeResolver = Callable[[State, int], tuple[int, bytes, "bytes | None", int]]
+"""``resolve(state, address) -> (code address, code, code hash, access gas)``: what a message
+to ``address`` runs. The fork's rules pick one (``rules.ForkRules.resolve_code``)."""
 
 DELEGATION_PREFIX = b"\xef\x01\x00"
 DELEGATION_LENGTH = 23
 
 
-def own_code(c: EvmFrame, address: int) -> tuple[int, bytes, bytes | None, int]:
+def is_delegation(code: bytes) -> bool:
+    """Whether ``code`` is an EIP-7702 delegation designator: 0xef0100 ++ a 20-byte address."""
+    return len(code) == DELEGATION_LENGTH and code[:3] == DELEGATION_PREFIX
+
+
+def own_code(state: State, address: int) -> tuple[int, bytes, bytes | None, int]:
     """Before Prague: an account runs its own code."""
-    acct = c.env.state.accounts.get(address)
+    acct = state.accounts.get(address)
     if acct is None:
         return address, b"", EMPTY_KECCAK, 0
     return address, acct.code, acct.code_hash, 0
 
 
-def delegated_code(c: EvmFrame, address: int) -> tuple[int, bytes, bytes | None, int]:
-    """EIP-7702: an account whose code is a delegation designator (0xef0100 ++ delegate)
-    runs the delegate's code, and resolving it costs an access to the delegate (warm 100,
-    cold 2600). The code address is then the delegate's, so the call is no precompile run
-    even where the delegate is a precompile."""
-    accounts = c.env.state.accounts
+def delegated_code(state: State, address: int) -> tuple[int, bytes, bytes | None, int]:
+    """EIP-7702: an account whose code is a delegation designator runs its delegate's code,
+    and resolving it is an access to the delegate (warm 100, cold 2600; the delegate is
+    warm afterwards). The code address is then the delegate's, and the message never runs
+    a precompile, even where the delegate is one."""
+    accounts = state.accounts
     acct = accounts.get(address)
     if acct is None:
         return address, b"", EMPTY_KECCAK, 0
@@ -78,7 +85,7 @@ def delegated_code(c: EvmFrame, address: int) -> tuple[int, bytes, bytes | None,
     if len(code) != DELEGATION_LENGTH or code[:3] != DELEGATION_PREFIX:
         return address, code, acct.code_hash, 0
     delegate = int.from_bytes(code[3:], "big")
-    cost = access_cost(c, delegate)
+    cost = G_WARM if state.warm_address(delegate) else G_COLD_ACCOUNT
     target = accounts.get(delegate)
     if target is None:
         return delegate, b"", EMPTY_KECCAK, cost
@@ -191,7 +198,7 @@ def _call_tail(
 ) -> None:
     """The common part of CALL, CALLCODE and STATICCALL: resolve the code ``to`` runs, EIP-150
     gas, memory, then start the child."""
-    code_address, code, code_hash, delegation_cost = c.env.rules.resolve_code(c, to)
+    code_address, code, code_hash, delegation_cost = c.env.rules.resolve_code(c.env.state, to)
     extra += delegation_cost
     end = 0
     if in_size:
@@ -333,7 +340,7 @@ def _call_tail_delegate(
     to: int,
     pc: int,
 ) -> None:
-    code_address, code, code_hash, delegation_cost = c.env.rules.resolve_code(c, to)
+    code_address, code, code_hash, delegation_cost = c.env.rules.resolve_code(c.env.state, to)
     extra += delegation_cost
     end = 0
     if in_size:
