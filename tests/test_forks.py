@@ -4,10 +4,8 @@ Osaka rules a state test can see (EIP-6780's absence, EIP-7702, 7623, 7691, 7825
 from __future__ import annotations
 
 import pytest
-from coincurve import PrivateKey
 
 from framepool import FrameType, PoolConfig
-from framepool.evm import rlp
 from framepool.evm.forks import Fork
 from framepool.evm.hashing import keccak256
 from framepool.evm.instructions import INSTRUCTIONS
@@ -59,12 +57,8 @@ def _run(fork: Fork, state: State, tx: Transaction, pooled: bool = True) -> TxRe
     return vm.execute_transaction(state, _block(fork), tx)
 
 
-def _sign(chain_id: int, address: int, nonce: int, key: bytes = AUTH_KEY) -> Authorization:
-    message = b"\x05" + rlp.encode([chain_id, address.to_bytes(20, "big"), nonce])
-    sig = PrivateKey(key).sign_recoverable(keccak256(message), hasher=None)
-    return Authorization(
-        chain_id, address, nonce, sig[64], int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big")
-    )
+def _sign(chain_id: int, address: int, nonce: int) -> Authorization:
+    return Authorization.signed(AUTH_KEY, chain_id, address, nonce)
 
 
 # --------------------------------------------------------------------------- tables

@@ -10,6 +10,11 @@ The contracts, written in the assembler of ``framepool.evm.asm``:
 * PROXY forwards every call by DELEGATECALL to TOKEN, a token whose balances
   live in the proxy's storage; transfers log an event.
 * HASHER calls the sha256 and ripemd160 precompiles on its input.
+* Prague's EIP-7702: an EOA (AUTHORITY) delegates to COUNTER in a set-code
+  transaction whose call goes through FORWARDER, so the delegated call runs
+  COUNTER's code on the EOA's own storage, on a CALL frame.
+
+The block runs under Prague rules.
 
 Every transaction runs on two VMs, one pooling frames and one not; the demo
 prints both pools' statistics and checks that outputs, gas, logs and state
@@ -26,8 +31,15 @@ from Crypto.Hash import RIPEMD160
 
 from framepool.evm import trie
 from framepool.evm.asm import assemble, initcode_for
+from framepool.evm.forks import Fork
 from framepool.evm.state import Account, State
-from framepool.evm.transaction import BlockContext, Transaction, TxResult
+from framepool.evm.transaction import (
+    Authorization,
+    BlockContext,
+    Transaction,
+    TxResult,
+    sender_from_secret,
+)
 from framepool.evm.vm import VM
 from framepool_spec.config import PoolConfig
 
@@ -38,6 +50,10 @@ READER = 0x3000
 PROXY = 0x4000
 TOKEN = 0x5000
 HASHER = 0x6000
+COUNTER = 0x7000
+FORWARDER = 0x8000
+AUTHORITY_KEY = bytes([0x77] * 32)
+AUTHORITY = sender_from_secret(AUTHORITY_KEY)
 TRANSFER_TOPIC = 0xDDF2_52AD  # an arbitrary event id for the demo token's Transfer log
 TOKEN_SUPPLY = 1_000_000
 
@@ -112,6 +128,15 @@ HASHER_CODE = assemble(
     """
 )
 
+COUNTER_CODE = assemble("PUSH0 SLOAD PUSH1 1 ADD DUP1 PUSH0 SSTORE PUSH0 MSTORE PUSH1 32 PUSH0 RETURN")
+
+FORWARDER_CODE = assemble(
+    """
+    PUSH1 32 PUSH0 PUSH0 PUSH0 PUSH0 PUSH0 CALLDATALOAD GAS CALL   ; call the account named in calldata
+    POP PUSH1 32 PUSH0 RETURN
+    """
+)
+
 BLOCK = BlockContext(
     coinbase=0xC0FFEE,
     number=1,
@@ -120,6 +145,7 @@ BLOCK = BlockContext(
     prev_randao=0,
     base_fee=7,
     excess_blob_gas=0,
+    fork=Fork.PRAGUE,
 )
 
 
@@ -131,6 +157,8 @@ def genesis() -> State:
         PROXY: PROXY_CODE,
         TOKEN: TOKEN_CODE,
         HASHER: HASHER_CODE,
+        COUNTER: COUNTER_CODE,
+        FORWARDER: FORWARDER_CODE,
     }
     accounts = {address: Account(nonce=1, code=c) for address, c in code.items()}
     accounts[PROXY].storage[SENDER] = TOKEN_SUPPLY
@@ -148,6 +176,8 @@ class Step:
     to: int
     data: bytes
     gas: int = 1_000_000
+    delegate_to: int | None = None
+    """Set: a set-code transaction (EIP-7702) in which AUTHORITY delegates to this address."""
 
 
 def _create2_address(salt: int) -> int:
@@ -167,6 +197,7 @@ def script() -> list[Step]:
         steps.append(Step(f"token transfer #{i} via DELEGATECALL proxy", PROXY, _word(0xA000 + i) + _word(1000 * i)))
     steps.append(Step("token transfer beyond balance (reverts)", PROXY, _word(0xA001) + _word(10**9)))
     steps.append(Step("sha256 + ripemd160 precompiles", HASHER, b"framepool"))
+    steps.append(Step("EIP-7702: EOA delegates, then is called", FORWARDER, _word(AUTHORITY), delegate_to=COUNTER))
     return steps
 
 
@@ -184,16 +215,23 @@ def run_script(config: PoolConfig) -> Run:
     results = []
     start = time.perf_counter()
     for nonce, step in enumerate(script()):
-        tx = Transaction(
-            tx_type=0,
-            sender=SENDER,
-            nonce=nonce,
-            gas_limit=step.gas,
-            to=step.to,
-            value=0,
-            data=step.data,
-            gas_price=10,
-        )
+        if step.delegate_to is not None:
+            auth = Authorization.signed(AUTHORITY_KEY, 1, step.delegate_to, 0)
+            tx = Transaction(
+                tx_type=4, sender=SENDER, nonce=nonce, gas_limit=step.gas, to=step.to, value=0,
+                data=step.data, max_fee_per_gas=10, max_priority_fee_per_gas=3, authorizations=(auth,),
+            )
+        else:
+            tx = Transaction(
+                tx_type=0,
+                sender=SENDER,
+                nonce=nonce,
+                gas_limit=step.gas,
+                to=step.to,
+                value=0,
+                data=step.data,
+                gas_price=10,
+            )
         results.append(vm.execute_transaction(state, BLOCK, tx))
     return Run(results, state, time.perf_counter() - start, vm)
 
@@ -219,6 +257,11 @@ def expected_facts(run: Run) -> list[str]:
     digest = hashlib.sha256(b"framepool").digest() + bytes(12) + RIPEMD160.new(b"framepool").digest()
     if run.results[9].output != digest:
         problems.append("precompile outputs differ from hashlib/pycryptodome")
+    authority = accounts.get(AUTHORITY)
+    if authority is None or authority.code != b"\xef\x01\x00" + COUNTER.to_bytes(20, "big"):
+        problems.append("the EOA did not delegate to COUNTER")
+    elif authority.storage.get(0) != 1 or run.results[10].output != _word(1):
+        problems.append("the delegated call did not run COUNTER on the EOA's storage")
     return problems
 
 

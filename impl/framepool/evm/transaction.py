@@ -68,6 +68,13 @@ class InvalidTransaction(Exception):
         self.reason = reason
 
 
+def _auth_hash(chain_id: int, address: int, nonce: int) -> bytes:
+    """What an EIP-7702 authorization signs: keccak(0x05 ++ rlp([chain_id, address, nonce]))."""
+    from framepool.evm import rlp
+
+    return keccak256(SET_CODE_MAGIC + rlp.encode([chain_id, address.to_bytes(20, "big"), nonce]))
+
+
 @dataclass(frozen=True)
 class Authorization:
     """One entry of a set-code transaction's authorization list (EIP-7702): the signer of
@@ -80,18 +87,24 @@ class Authorization:
     r: int
     s: int
 
+    @classmethod
+    def signed(cls, secret_key: bytes, chain_id: int, address: int, nonce: int) -> Authorization:
+        """The authorization ``secret_key``'s account gives to run ``address``'s code."""
+        from coincurve import PrivateKey
+
+        sig = PrivateKey(secret_key).sign_recoverable(_auth_hash(chain_id, address, nonce), hasher=None)
+        return cls(chain_id, address, nonce, sig[64], int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big"))
+
     def authority(self) -> int | None:
         """The signer's address, or None if the signature is invalid (the entry is skipped)."""
         from coincurve import PublicKey
 
-        from framepool.evm import rlp
-
         if self.y_parity not in (0, 1) or not 0 < self.r < SECP256K1N or not 0 < self.s <= SECP256K1N // 2:
             return None
-        message = SET_CODE_MAGIC + rlp.encode([self.chain_id, self.address.to_bytes(20, "big"), self.nonce])
         signature = self.r.to_bytes(32, "big") + self.s.to_bytes(32, "big") + bytes([self.y_parity])
+        digest = _auth_hash(self.chain_id, self.address, self.nonce)
         try:
-            public = PublicKey.from_signature_and_message(signature, keccak256(message), hasher=None)
+            public = PublicKey.from_signature_and_message(signature, digest, hasher=None)
         except ValueError:  # no curve point has this r: nothing signed it
             return None
         return int.from_bytes(keccak256(public.format(compressed=False)[1:])[12:], "big")
