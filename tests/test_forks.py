@@ -17,6 +17,7 @@ from framepool.evm.transaction import (
     BlockContext,
     Transaction,
     TxResult,
+    excess_blob_gas,
     floor_gas,
     intrinsic_gas,
     sender_from_secret,
@@ -320,3 +321,26 @@ def test_a_delegated_sender_may_send_from_prague() -> None:
     for fork, error in ((Fork.CANCUN, "SENDER_NOT_EOA"), (Fork.PRAGUE, None)):
         state = State({SENDER: Account(balance=10**18, code=designator)})
         assert _run(fork, state, _tx(to=0xE0A)).error == error
+
+
+# --------------------------------------------------------------------------- EIP-7918
+
+G = 2**17
+
+
+@pytest.mark.parametrize(
+    ("fork", "parent_excess", "used", "base_fee", "expect"),
+    [
+        (Fork.CANCUN, 0, 6 * G, 10**9, 3 * G),  # Cancun target: 3 blobs
+        (Fork.PRAGUE, 0, 6 * G, 10**9, 0),  # EIP-7691 target: 6 blobs
+        (Fork.OSAKA, 0, 6 * G, 10**9, 2 * G),  # execution cost above blob price: grows by used * 3/9
+        (Fork.OSAKA, 0, 6 * G, 1, 0),  # cheap execution: as in Prague
+        (Fork.OSAKA, 10 * G, 0, 10**9, 10 * G),  # bounded: the excess does not fall
+        (Fork.PRAGUE, 10 * G, 0, 10**9, 4 * G),
+        (Fork.OSAKA, 0, 5 * G, 10**9, 0),  # below the target: no excess
+    ],
+)
+def test_excess_blob_gas_is_bounded_by_execution_cost_from_osaka(
+    fork: Fork, parent_excess: int, used: int, base_fee: int, expect: int
+) -> None:
+    assert excess_blob_gas(parent_excess, used, base_fee, RULES[fork]) == expect

@@ -38,6 +38,10 @@ class ForkRules:
     tx_types: frozenset[int]
     max_blob_gas_per_block: int
     """EIP-4844 / EIP-7691: the blob gas one block may use (a transaction may not exceed it)."""
+    target_blob_gas_per_block: int
+    """EIP-4844 / EIP-7691: blob gas above this raises the next block's blob base fee."""
+    blob_base_cost: int | None
+    """EIP-7918 (Osaka): the execution gas a blob is priced at least at, times the base fee."""
     max_blobs_per_tx: int
     """EIP-7594 (Osaka) caps a transaction's blobs below the block's maximum."""
     blob_base_fee_update_fraction: int
@@ -58,6 +62,8 @@ _SHANGHAI = ForkRules(
     resolve_code=own_code,
     tx_types=frozenset({0, 1, 2}),
     max_blob_gas_per_block=0,
+    target_blob_gas_per_block=0,
+    blob_base_cost=None,
     max_blobs_per_tx=0,
     blob_base_fee_update_fraction=0,
     calldata_floor=False,
@@ -70,6 +76,7 @@ _CANCUN = replace(
     precompiles=_precompiles(range(0x01, 0x0B)),  # + POINT_EVALUATION (EIP-4844)
     tx_types=frozenset({0, 1, 2, 3}),  # + blob transactions (EIP-4844)
     max_blob_gas_per_block=6 * GAS_PER_BLOB,
+    target_blob_gas_per_block=3 * GAS_PER_BLOB,
     max_blobs_per_tx=6,
     blob_base_fee_update_fraction=3338477,
 )
@@ -80,6 +87,7 @@ _PRAGUE = replace(
     resolve_code=delegated_code,  # EIP-7702
     tx_types=frozenset({0, 1, 2, 3, 4}),  # + set-code transactions (EIP-7702)
     max_blob_gas_per_block=9 * GAS_PER_BLOB,  # EIP-7691
+    target_blob_gas_per_block=6 * GAS_PER_BLOB,  # EIP-7691
     max_blobs_per_tx=9,
     blob_base_fee_update_fraction=5007716,  # EIP-7691
     calldata_floor=True,  # EIP-7623
@@ -89,6 +97,7 @@ _OSAKA = replace(
     fork=Fork.OSAKA,
     instructions=INSTRUCTIONS[Fork.OSAKA],  # + CLZ (EIP-7939)
     max_blobs_per_tx=6,  # EIP-7594
+    blob_base_cost=2**13,  # EIP-7918
     tx_gas_limit_cap=2**24,  # EIP-7825
 )
 

@@ -37,6 +37,7 @@ __all__ = [
     "Transaction",
     "TxResult",
     "blob_gas_price",
+    "excess_blob_gas",
     "floor_gas",
     "intrinsic_gas",
     "process_transaction",
@@ -171,6 +172,27 @@ def fake_exponential(factor: int, numerator: int, denominator: int) -> int:
 def blob_gas_price(excess_blob_gas: int, rules: ForkRules = RULES[Fork.CANCUN]) -> int:
     """The price of one unit of blob gas under ``rules`` (EIP-4844, fraction per EIP-7691)."""
     return fake_exponential(MIN_BLOB_GASPRICE, excess_blob_gas, rules.blob_base_fee_update_fraction)
+
+
+def excess_blob_gas(parent_excess: int, parent_blob_gas_used: int, parent_base_fee: int, rules: ForkRules) -> int:
+    """A block's excess blob gas from its parent's header (EIP-4844, targets per EIP-7691).
+
+    From Osaka (EIP-7918), while a blob's execution cost (``blob_base_cost`` times the base
+    fee) exceeds its blob-gas price at the target, the excess only grows (by the blob gas
+    used, scaled by (max - target) / max) and never falls, so the blob base fee climbs until
+    it is bounded below by execution cost. State tests give the excess itself
+    (``currentExcessBlobGas``), so this is for callers that build blocks.
+    """
+    parent_blob_gas = parent_excess + parent_blob_gas_used
+    target = rules.target_blob_gas_per_block
+    if parent_blob_gas < target:
+        return 0
+    if rules.blob_base_cost is not None:
+        at_target = GAS_PER_BLOB * blob_gas_price(parent_excess, rules)
+        if rules.blob_base_cost * parent_base_fee > at_target:
+            maximum = rules.max_blob_gas_per_block
+            return parent_excess + parent_blob_gas_used * (maximum - target) // maximum
+    return parent_blob_gas - target
 
 
 def intrinsic_gas(tx: Transaction) -> int:
