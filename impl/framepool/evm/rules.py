@@ -8,19 +8,15 @@ import; a transaction reads its block's ``ForkRules`` and nothing checks the for
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from functools import partial
 
 from framepool.evm.forks import Fork
 from framepool.evm.instructions import INSTRUCTIONS, InstructionSet
 from framepool.evm.instructions.system import CodeResolver, delegated_code, own_code
-from framepool.evm.precompiles import PrecompileResult, run_precompile
+from framepool.evm.precompiles import Precompile, precompiles_for
 
-__all__ = ["RULES", "ForkRules", "PrecompileFn"]
-
-PrecompileFn = Callable[[bytes, int], PrecompileResult]
-"""``fn(input, gas) -> (success, gas used, output)``."""
+__all__ = ["RULES", "ForkRules"]
 
 GAS_PER_BLOB = 2**17
 
@@ -31,8 +27,8 @@ class ForkRules:
 
     fork: Fork
     instructions: InstructionSet
-    precompiles: Mapping[int, PrecompileFn]
-    """The active precompiles by address (they all start warm, EIP-2929)."""
+    precompiles: Mapping[int, Precompile]
+    """The active precompiles by address (they all start warm, EIP-2929); see precompiles/."""
     resolve_code: CodeResolver
     """What a CALL to an address runs: its own code, or (EIP-7702) its delegate's."""
     tx_types: frozenset[int]
@@ -51,14 +47,10 @@ class ForkRules:
     """EIP-7825: the most gas one transaction may ask for."""
 
 
-def _precompiles(addresses: Iterable[int]) -> Mapping[int, PrecompileFn]:
-    return {a: partial(run_precompile, a) for a in sorted(addresses)}
-
-
 _SHANGHAI = ForkRules(
     fork=Fork.SHANGHAI,
     instructions=INSTRUCTIONS[Fork.SHANGHAI],
-    precompiles=_precompiles(range(0x01, 0x0A)),
+    precompiles=precompiles_for(Fork.SHANGHAI),
     resolve_code=own_code,
     tx_types=frozenset({0, 1, 2}),
     max_blob_gas_per_block=0,
@@ -73,7 +65,7 @@ _CANCUN = replace(
     _SHANGHAI,
     fork=Fork.CANCUN,
     instructions=INSTRUCTIONS[Fork.CANCUN],
-    precompiles=_precompiles(range(0x01, 0x0B)),  # + POINT_EVALUATION (EIP-4844)
+    precompiles=precompiles_for(Fork.CANCUN),  # + POINT_EVALUATION (EIP-4844)
     tx_types=frozenset({0, 1, 2, 3}),  # + blob transactions (EIP-4844)
     max_blob_gas_per_block=6 * GAS_PER_BLOB,
     target_blob_gas_per_block=3 * GAS_PER_BLOB,
@@ -84,6 +76,7 @@ _PRAGUE = replace(
     _CANCUN,
     fork=Fork.PRAGUE,
     instructions=INSTRUCTIONS[Fork.PRAGUE],
+    precompiles=precompiles_for(Fork.PRAGUE),  # + BLS12-381 (EIP-2537)
     resolve_code=delegated_code,  # EIP-7702
     tx_types=frozenset({0, 1, 2, 3, 4}),  # + set-code transactions (EIP-7702)
     max_blob_gas_per_block=9 * GAS_PER_BLOB,  # EIP-7691
@@ -96,6 +89,7 @@ _OSAKA = replace(
     _PRAGUE,
     fork=Fork.OSAKA,
     instructions=INSTRUCTIONS[Fork.OSAKA],  # + CLZ (EIP-7939)
+    precompiles=precompiles_for(Fork.OSAKA),  # + P256VERIFY (EIP-7951), MODEXP (EIP-7823/7883)
     max_blobs_per_tx=6,  # EIP-7594
     blob_base_cost=2**13,  # EIP-7918
     tx_gas_limit_cap=2**24,  # EIP-7825
