@@ -344,3 +344,22 @@ def test_excess_blob_gas_is_bounded_by_execution_cost_from_osaka(
     fork: Fork, parent_excess: int, used: int, base_fee: int, expect: int
 ) -> None:
     assert excess_blob_gas(parent_excess, used, base_fee, RULES[fork]) == expect
+
+
+def test_run_command_takes_the_fork(capsys: pytest.CaptureFixture[str]) -> None:
+    from framepool.cli import main
+
+    clz = "0x60011e60005260206000f3"  # RETURN(CLZ(1))
+    assert main(["run", "--code", clz, "--fork", "Osaka", "--json"]) == 0
+    assert '"output": "0x' + (255).to_bytes(32, "big").hex() + '"' in capsys.readouterr().out
+    assert main(["run", "--code", clz, "--fork", "Prague", "--json"]) == 1  # 0x1e undefined
+    capsys.readouterr()
+    assert main(["run", "--code", clz, "--fork", "Frontier"]) == 2
+    assert capsys.readouterr().err.startswith("error: unknown fork 'Frontier'")
+
+
+def test_statetest_rejects_an_unknown_fork(capsys: pytest.CaptureFixture[str]) -> None:
+    from framepool.cli import main
+
+    assert main(["statetest", "--fork", "Paris", "tests"]) == 2
+    assert capsys.readouterr().err.startswith("error: unknown fork 'Paris'")
