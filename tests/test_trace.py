@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,11 @@ from framepool.evm.fixtures import (
     iter_vectors,
     load_fixture_file,
 )
+from framepool.evm.opcodes import create_address
 from framepool.evm.runcode import RECEIVER, SENDER, call_code
+from framepool.evm.state import Account, State
 from framepool.evm.trace import Tracer
+from framepool.evm.transaction import BlockContext, Transaction
 from framepool.evm.vm import VM, evm_manager
 
 
@@ -395,3 +399,73 @@ def test_run_default_gas_is_geths_evm_run_default(capsys: pytest.CaptureFixture[
         _line(0, 0x00, 10_000_000_000, 0, 0, [], "STOP"),
         '{"output":"","gasUsed":"0x0"}',
     ]
+
+
+def _traced_tx(to: int | None, data: bytes, gas_limit: int, pre: dict[int, Account]) -> list[str]:
+    sender = 0x5E
+    state = State({sender: Account(0, 10**18), **pre})
+    block = BlockContext(
+        coinbase=0,
+        number=1,
+        timestamp=1,
+        gas_limit=10**7,
+        prev_randao=0,
+        base_fee=0,
+        excess_blob_gas=0,
+    )
+    tx = Transaction(
+        tx_type=0, sender=sender, nonce=0, gas_limit=gas_limit, to=to, value=0, data=data
+    )
+    out = io.StringIO()
+    VM(PoolConfig.high_performance()).execute_transaction(state, block, tx, Tracer(out))
+    return out.getvalue().splitlines()
+
+
+def test_summary_names_failures_no_instruction_reports() -> None:
+    # A creation whose code starts with 0xEF is refused (EIP-3541) after RETURN succeeded.
+    initcode = assemble("PUSH1 0xEF PUSH1 0 MSTORE8 PUSH1 1 PUSH1 0 RETURN")
+    lines = _traced_tx(None, initcode, 100_000, {})
+    assert json.loads(lines[-2])["opName"] == "RETURN" and "error" not in json.loads(lines[-2])
+    assert json.loads(lines[-1])["error"] == "invalid code: must not begin with 0xef"
+    # A creation at an address that already has a nonce runs nothing and uses all its gas.
+    target = create_address(0x5E, 0)
+    lines = _traced_tx(None, b"", 100_000, {target: Account(1, 0)})
+    intrinsic = 21_000 + 32_000
+    assert lines == [
+        f'{{"output":"","gasUsed":"{hex(100_000 - intrinsic)}","error":"contract address collision"}}'
+    ]
+    # A call to ECRECOVER (3,000 gas) with 100 gas left after the intrinsic gas.
+    lines = _traced_tx(0x01, b"", 21_100, {})
+    assert lines == ['{"output":"","gasUsed":"0x64","error":"precompile failed"}']
+    # A transaction rejected before execution (gas limit below intrinsic) writes nothing.
+    assert _traced_tx(0x01, b"", 20_000, {}) == []
+
+
+TRACED_FOLDERS = [
+    "stCallCodes",
+    "stCreateTest",
+    "stRevertTest",
+    "stReturnDataTest",
+    "stSStoreTest",
+    "Cancun",
+]
+
+
+@pytest.mark.fixtures_full
+@pytest.mark.parametrize("folder", TRACED_FOLDERS)
+def test_traced_folder_gives_the_plain_results(folder: str) -> None:
+    """Per-instruction gas (traced) and per-block gas (plain) agree on every vector."""
+    try:
+        base = fixtures_root() / "GeneralStateTests" / folder
+    except FixturesNotFoundError:
+        pytest.skip("ethereum-tests fixtures not available")
+    paths = sorted(base.rglob("*.json"))
+    assert paths, f"no fixtures in {base}"
+    plain = VM(PoolConfig.high_performance())
+    traced = VM(PoolConfig.high_performance())
+    with open(os.devnull, "w") as sink:
+        tracer = Tracer(sink)
+        for path in paths:
+            for test in load_fixture_file(path):
+                for vector in iter_vectors(test, "Cancun"):
+                    assert traced.run_vector(vector, tracer) == plain.run_vector(vector)

@@ -48,6 +48,7 @@ from framepool.evm.context import (
     Suspend,
     WriteInStaticContext,
 )
+from framepool.evm.opcodes import MAX_CODE_SIZE
 
 __all__ = ["RunFn", "Tracer", "op_name"]
 
@@ -58,9 +59,8 @@ OpFn = Callable[[EvmFrame, int], int]
 
 _NAMES: dict[int, str] = {}
 for _name, _op in OPCODES.items():
-    _NAMES.setdefault(
-        _op, _name
-    )  # first spelling wins: KECCAK256 over SHA3, PREVRANDAO over DIFFICULTY
+    # The first spelling wins: KECCAK256 over SHA3, PREVRANDAO over DIFFICULTY.
+    _NAMES.setdefault(_op, _name)
 
 # geth's wording, so error fields diff cleanly against geth's traces.
 _ERRORS: dict[type[Exception], str] = {
@@ -71,7 +71,6 @@ _ERRORS: dict[type[Exception], str] = {
     ReturnDataOutOfBounds: "return data out of bounds",
 }
 _REVERTED = "execution reverted"
-_MAX_CODE_SIZE = 0x6000  # EIP-170, only to name why a creation's code was refused
 
 
 def op_name(op: int) -> str:
@@ -140,7 +139,7 @@ class Tracer:
         code = self._root_output
         if code[:1] == b"\xef":
             return "invalid code: must not begin with 0xef"
-        if len(code) > _MAX_CODE_SIZE:
+        if len(code) > MAX_CODE_SIZE:
             return "max code size exceeded"
         return "contract creation code storage out of gas"
 
