@@ -26,7 +26,7 @@ from framepool.evm.fixtures import (
     iter_vectors,
     load_fixture_file,
 )
-from framepool.evm.opcodes import create_address
+from framepool.evm.instructions.system import create_address
 from framepool.evm.runcode import RECEIVER, SENDER, call_code
 from framepool.evm.state import Account, State
 from framepool.evm.trace import Tracer

@@ -48,7 +48,7 @@ from framepool.evm.context import (
     Suspend,
     WriteInStaticContext,
 )
-from framepool.evm.opcodes import MAX_CODE_SIZE
+from framepool.evm.instructions.common import MAX_CODE_SIZE
 
 __all__ = ["RunFn", "Tracer", "op_name"]
 
