@@ -469,3 +469,13 @@ def test_traced_folder_gives_the_plain_results(folder: str) -> None:
             for test in load_fixture_file(path):
                 for vector in iter_vectors(test, "Cancun"):
                     assert traced.run_vector(vector, tracer) == plain.run_vector(vector)
+
+
+def test_op_names_follow_the_fork(capsys: pytest.CaptureFixture[str]) -> None:
+    # PUSH1 1, CLZ (0x1e): an instruction from Osaka on, undefined before.
+    _, _, osaka = _main(["run", "--code", "60011e00", "--fork", "Osaka", "--trace"], capsys)
+    _, _, cancun = _main(["run", "--code", "60011e00", "--fork", "Cancun", "--trace"], capsys)
+    assert json.loads(osaka.splitlines()[1])["opName"] == "CLZ"
+    line = json.loads(cancun.splitlines()[1])
+    assert line["opName"] == "opcode 0x1e not defined"
+    assert line["error"] == "invalid opcode: opcode 0x1e not defined"

@@ -50,7 +50,7 @@ from framepool.evm.context import (
 )
 from framepool.evm.instructions.common import MAX_CODE_SIZE
 
-__all__ = ["RunFn", "Tracer", "op_name"]
+__all__ = ["RunFn", "Tracer", "op_names"]
 
 RunFn = Callable[[EvmFrame], bool]
 """Runs a frame from its pc: True when suspended for a child frame, False when halted."""
@@ -73,17 +73,23 @@ _ERRORS: dict[type[Exception], str] = {
 _REVERTED = "execution reverted"
 
 
-def op_name(op: int) -> str:
-    """The mnemonic of ``op``, or geth's wording for a byte that is no instruction."""
-    name = _NAMES.get(op)
-    return name if name is not None else f"opcode {op:#x} not defined"
+def op_names(table: Sequence[OpFn]) -> list[str]:
+    """Each opcode's mnemonic under ``table`` (a fork's dispatch table), or geth's wording for
+    a byte the fork leaves undefined: one that runs the same function as INVALID (0xFE)."""
+    invalid = table[0xFE]
+    return [
+        _NAMES[op]
+        if op in _NAMES and (op == 0xFE or table[op] is not invalid)
+        else f"opcode {op:#x} not defined"
+        for op in range(256)
+    ]
 
 
-def _error_text(exc: Exception, op: int) -> str:
+def _error_text(exc: Exception, name: str) -> str:
     if isinstance(exc, IndexError):  # the opcodes signal stack underflow this way
         return "stack underflow"
     if isinstance(exc, InvalidOpcode):
-        return f"invalid opcode: {op_name(op)}"
+        return f"invalid opcode: {name}"
     return _ERRORS.get(type(exc), type(exc).__name__)
 
 
@@ -110,9 +116,10 @@ class Tracer:
         self._root_ran = False
         self._root_output = b""
         self._started = True
+        names = op_names(table)
 
         def run(c: EvmFrame) -> bool:
-            return self._run(c, table, static_gas)
+            return self._run(c, table, static_gas, names)
 
         return run
 
@@ -145,7 +152,9 @@ class Tracer:
 
     # ------------------------------------------------------------------ the traced loop
 
-    def _run(self, c: EvmFrame, table: Sequence[OpFn], static_gas: Sequence[int]) -> bool:
+    def _run(
+        self, c: EvmFrame, table: Sequence[OpFn], static_gas: Sequence[int], names: list[str]
+    ) -> bool:
         if type(c.fallgas) is not bytes:
             # First time this frame runs: per-instruction gas instead of per-block (see above).
             c.blockgas = c.fallgas = bytes(len(c.code))
@@ -166,7 +175,7 @@ class Tracer:
                 tail = (
                     f'","memSize":{len(c.memory)},"stack":[{_stack(c.stack)}],'
                     f'"returnData":"0x{c.return_data.hex()}","depth":{depth},'
-                    f'"refund":{state.refund},"opName":"{op_name(op)}"'
+                    f'"refund":{state.refund},"opName":"{names[op]}"'
                 )
                 cost = static_gas[op]
                 if gas < cost:
@@ -188,7 +197,7 @@ class Tracer:
             return True
         except (ExceptionalHalt, IndexError) as exc:
             # gasCost: what the instruction had charged when it failed, at least its static gas.
-            text = _error_text(exc, op)
+            text = _error_text(exc, names[op])
             write(
                 f'{head}{max(gas - c.gas, static_gas[op]):#x}{tail},"error":{json.dumps(text)}}}\n'
             )
