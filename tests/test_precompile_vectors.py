@@ -8,18 +8,12 @@ The vectors are read where they are: ``$FRAMEPOOL_PRECOMPILE_VECTORS``, else
 
 from __future__ import annotations
 
-import json
-import os
-from functools import cache
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from framepool.evm.forks import Fork
 from framepool.evm.precompiles import precompiles_for
+from precompile_vectors import load, vectors_dir
 
-ENV_VAR = "FRAMEPOOL_PRECOMPILE_VECTORS"
 FAIL_GAS = 10_000_000
 
 # file stem -> (address, fork whose price the file's Gas holds, whether Gas is checked).
@@ -58,26 +52,6 @@ FAIL_FILES: dict[str, tuple[int, Fork]] = {
     "fail-blsMapG1": (0x10, Fork.PRAGUE),
     "fail-blsMapG2": (0x11, Fork.PRAGUE),
 }
-
-
-def vectors_dir() -> Path:
-    env = os.environ.get(ENV_VAR)
-    if env:
-        path = Path(env)
-        if not path.is_dir():
-            pytest.fail(f"${ENV_VAR} points to {path}, which is not a directory")
-        return path
-    path = Path(__file__).resolve().parents[1].parent / "shared" / "precompile-vectors"
-    if not path.is_dir():
-        pytest.skip(f"precompile vectors not found at {path}; set ${ENV_VAR}")
-    return path
-
-
-@cache
-def load(stem: str) -> list[dict[str, Any]]:
-    with (vectors_dir() / f"{stem}.json").open() as f:
-        vectors: list[dict[str, Any]] = json.load(f)
-    return vectors
 
 
 def test_every_vector_file_is_covered() -> None:
