@@ -11,8 +11,7 @@ import pytest
 
 from framepool.evm.fixtures import fixtures_root
 from framepool.evm.forks import Fork
-from framepool.evm.precompiles import PRECOMPILE_ADDRESSES, PrecompileResult, precompiles_for
-from framepool.evm.precompiles import run_precompile as legacy_run_precompile
+from framepool.evm.precompiles import PrecompileResult, precompiles_for
 from framepool.evm.precompiles.kzg import BLS_MODULUS, load_trusted_setup
 from framepool.evm.precompiles.modexp import modexp_gas_eip2565 as modexp_gas
 
@@ -40,16 +39,6 @@ def assert_fails(address: int, data: bytes, gas: int = FAIL_GAS) -> None:
 def test_addresses() -> None:
     assert list(CANCUN) == list(range(1, 11))
     assert list(precompiles_for(Fork.SHANGHAI)) == list(range(1, 10))
-
-
-def test_legacy_names_are_cancuns_set() -> None:
-    """Kept until the interpreter takes its set from precompiles_for."""
-    assert frozenset(CANCUN) == PRECOMPILE_ADDRESSES
-    assert legacy_run_precompile(4, b"abc", 100) == (True, 18, b"abc")
-    with pytest.raises(ValueError, match="not a precompile address: 0xb"):
-        legacy_run_precompile(0x0B, b"", 10_000)
-    with pytest.raises(ValueError, match="not a precompile"):
-        legacy_run_precompile(0, b"", 10_000)
 
 
 # ----------------------------------------------------------------------------- 0x01 ecrecover

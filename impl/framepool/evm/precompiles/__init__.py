@@ -5,36 +5,15 @@
 or input the contract rejects) consumes all the gas given and returns no output:
 ``(False, gas, b"")``. ``Precompile.name`` is the contract's name in the EIPs.
 
-Libraries (native code for all curve arithmetic and hashing): coincurve (secp256k1
-recovery), hashlib / pycryptodome (SHA-256, RIPEMD-160), py_ecc (alt_bn128), blake2b-py
-(BLAKE2 F), ckzg (KZG point evaluation), py-arkworks-bls12381 (BLS12-381), cryptography
-(P-256 verification).
-
-``PRECOMPILE_ADDRESSES`` and ``run_precompile`` are the Cancun set under its old names, kept
-until the interpreter takes the fork's set from ``precompiles_for``.
+Libraries (native code for all curve arithmetic and hashing, but alt_bn128's): coincurve
+(secp256k1 recovery), hashlib / pycryptodome (SHA-256, RIPEMD-160), py_ecc (alt_bn128, pure
+Python), blake2b-py (BLAKE2 F), ckzg (KZG point evaluation), py-arkworks-bls12381
+(BLS12-381), cryptography (P-256 verification).
 """
 
 from __future__ import annotations
 
-from framepool.evm.forks import Fork
 from framepool.evm.precompiles.base import Precompile, PrecompileResult
 from framepool.evm.precompiles.sets import precompiles_for
 
-__all__ = [
-    "PRECOMPILE_ADDRESSES",
-    "Precompile",
-    "PrecompileResult",
-    "precompiles_for",
-    "run_precompile",
-]
-
-_CANCUN = precompiles_for(Fork.CANCUN)
-PRECOMPILE_ADDRESSES = frozenset(_CANCUN)
-
-
-def run_precompile(address: int, data: bytes, gas: int) -> PrecompileResult:
-    """Run Cancun's precompile at ``address``; ``ValueError`` if there is none."""
-    precompile = _CANCUN.get(address)
-    if precompile is None:
-        raise ValueError(f"not a precompile address: {address:#x}")
-    return precompile(data, gas)
+__all__ = ["Precompile", "PrecompileResult", "precompiles_for"]
