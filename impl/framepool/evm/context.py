@@ -7,7 +7,7 @@ itself: the VM's manager is built with ``frame_class=EvmFrame``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from framepool.evm.state import State
@@ -213,7 +213,7 @@ class EvmFrame(PooledFrame):
         self.code_hash: bytes | None = None
         self.code = b""
         self.code_size = 0
-        self.jumpdests: frozenset[int] = frozenset()
+        self.jumpdests: Container[int] = frozenset()
         self.blockgas: Sequence[int] = ()
         self.fallgas: Sequence[int] = ()
         self.is_static = False

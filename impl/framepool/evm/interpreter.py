@@ -22,6 +22,8 @@ held is released (``release_tree`` from the outermost one, children first).
 
 from __future__ import annotations
 
+from array import array
+from itertools import compress
 from typing import cast
 
 from framepool.evm.context import (
@@ -36,10 +38,10 @@ from framepool.evm.context import (
 from framepool.evm.forks import Fork
 from framepool.evm.hashing import keccak256
 from framepool.evm.instructions import InstructionSet
-from framepool.evm.instructions.common import MAX_CODE_SIZE
+from framepool.evm.instructions.common import MAX_CODE_SIZE, MAX_INITCODE_SIZE
 from framepool_spec import FrameType
 
-__all__ = ["execute", "jump_analysis"]
+__all__ = ["JumpDestMap", "execute", "jump_analysis"]
 
 G_CODE_DEPOSIT = 200
 _FT_PRECOMPILE = FrameType.PRECOMPILE
@@ -47,11 +49,40 @@ _FT_PRECOMPILE = FrameType.PRECOMPILE
 
 # --------------------------------------------------------------------------- jump analysis
 
-Analysis = tuple[bytes, frozenset[int], list[int], list[int]]
+
+class JumpDestMap:
+    """The JUMPDEST offsets of a large code, as one byte per code byte (1: a valid destination).
+
+    A frozenset costs ~100 bytes per member (the int object and its hash slots): 1.3 GB for
+    10 MB of JUMPDEST. This costs one byte per code byte, but its ``in`` is a Python call, ~4x
+    slower than a set's, so only codes larger than any deployable one use it (see
+    ``_SET_MAX_CODE``).
+    """
+
+    __slots__ = ("_map",)
+
+    def __init__(self, bitmap: bytes) -> None:
+        self._map = bitmap
+
+    def __contains__(self, dest: object) -> bool:
+        return isinstance(dest, int) and 0 <= dest < len(self._map) and self._map[dest] == 1
+
+
+JumpDests = frozenset[int] | JumpDestMap
+Analysis = tuple[bytes, JumpDests, "array[int]", "array[int]"]
 # One cache per fork: static gas and block ends differ between forks' instruction sets.
 _JUMP_CACHES: dict[Fork, dict[bytes, Analysis]] = {fork: {} for fork in Fork}
 _JUMP_CACHE_MAX = 8192
+_JUMP_CACHE_BYTES = 256 * 2**20
+"""Every cache is cleared when the analyses' estimated footprint would pass this."""
+_jump_cache_bytes = 0
 _PAD = bytes(33)
+_SET_MAX_CODE = MAX_INITCODE_SIZE
+"""Codes up to this size (all that a transaction can deploy or run as initcode) keep their
+jump destinations in a frozenset, the fastest ``in`` for the loop's JUMP/JUMPI; larger ones
+(only a pre-state can hold them) in a ``JumpDestMap``."""
+_BYTES_PER_SET_MEMBER = 100
+"""A frozenset member's cost: its int object (28 bytes) and its share of the hash table."""
 
 
 def jump_analysis(code: bytes, instructions: InstructionSet, code_hash: bytes | None = None) -> Analysis:
@@ -60,19 +91,45 @@ def jump_analysis(code: bytes, instructions: InstructionSet, code_hash: bytes | 
 
     * padded code: ``code`` plus 33 zero bytes, so PUSH reads a truncated immediate as zeros and
       running off the end executes STOP, without bounds checks in the hot loop;
-    * jumpdests: offsets of JUMPDEST opcodes that are not PUSH data;
+    * jumpdests: offsets of JUMPDEST opcodes that are not PUSH data (supports ``in``);
     * blockgas[p]: total static gas of the basic block starting at p (0 elsewhere);
     * fallgas[p]: the same, but 0 where p is a JUMPDEST (that block is charged by JUMPDEST).
     Blocks start at 0, at each JUMPDEST and after each of the fork's block enders.
+
+    Memory is proportional to the code: the gas tables are arrays of the narrowest unsigned
+    type that holds every block's gas (2 bytes a code byte each, usually).
     """
+    global _jump_cache_bytes
     key = code_hash if code_hash is not None else keccak256(code)
     cache = _JUMP_CACHES[instructions.fork]
     hit = cache.get(key)
     if hit is not None:
         return hit
+    result = _analyse_narrowest(code, instructions)
+    footprint = _footprint(result)
+    if len(cache) >= _JUMP_CACHE_MAX or _jump_cache_bytes + footprint > _JUMP_CACHE_BYTES:
+        for each in _JUMP_CACHES.values():
+            each.clear()
+        _jump_cache_bytes = 0
+    if footprint <= _JUMP_CACHE_BYTES:
+        cache[key] = result
+        _jump_cache_bytes += footprint
+    return result
+
+
+def _analyse_narrowest(code: bytes, instructions: InstructionSet) -> Analysis:
+    for typecode in "HI":
+        try:
+            return _analyse(code, instructions, typecode)
+        except OverflowError:  # a block's static gas does not fit this type: try a wider one
+            continue
+    return _analyse(code, instructions, "Q")  # n * 32000 gas fits 64 bits for any code in memory
+
+
+def _analyse(code: bytes, instructions: InstructionSet, typecode: str) -> Analysis:
     n = len(code)
-    dests: list[int] = []
-    blockgas = [0] * (n + 33)
+    isdest = bytearray(n + 33)
+    blockgas = array(typecode, bytes(array(typecode).itemsize * (n + 33)))
     static_gas = instructions.static_gas
     ender = instructions.block_enders
     i = 0
@@ -81,8 +138,8 @@ def jump_analysis(code: bytes, instructions: InstructionSet, code_hash: bytes | 
     while i < n:
         op = code[i]
         if op == 0x5B:
-            dests.append(i)
-            if start != i:
+            isdest[i] = 1
+            if acc:  # the table starts zeroed: only non-zero blocks cost a write
                 blockgas[start] = acc
             start = i
             acc = 0
@@ -91,18 +148,32 @@ def jump_analysis(code: bytes, instructions: InstructionSet, code_hash: bytes | 
             i += op - 0x5F
         i += 1
         if op in ender:
-            blockgas[start] = acc
+            if acc:
+                blockgas[start] = acc
             start = i
             acc = 0
     blockgas[start] = acc  # the block that runs into the implicit STOP at the end
-    fallgas = list(blockgas)
-    for d in dests:
-        fallgas[d] = 0
-    result = (code + _PAD, frozenset(dests), blockgas, fallgas)
-    if len(cache) >= _JUMP_CACHE_MAX:
-        cache.clear()
-    cache[key] = result
-    return result
+    fallgas = array(typecode, blockgas)
+    dests = compress(range(n), isdest)
+    jumpdests: JumpDests
+    if n <= _SET_MAX_CODE:
+        jumpdests = frozenset(dests)
+        for d in jumpdests:
+            fallgas[d] = 0
+    else:
+        for d in dests:
+            fallgas[d] = 0
+        jumpdests = JumpDestMap(bytes(isdest))
+    return code + _PAD, jumpdests, blockgas, fallgas
+
+
+def _footprint(analysis: Analysis) -> int:
+    """Roughly the bytes an analysis holds (the code copy, the destinations, both gas tables)."""
+    padded, dests, blockgas, _ = analysis
+    n = len(padded)
+    gas_tables = 2 * n * blockgas.itemsize
+    dest_bytes = n if isinstance(dests, JumpDestMap) else _BYTES_PER_SET_MEMBER * len(dests)
+    return n + gas_tables + dest_bytes
 
 
 # --------------------------------------------------------------------------- the loop
