@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-import io
-import json
-from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -15,7 +11,6 @@ from framepool.evm.fixtures import (
     FixturesNotFoundError,
     fixtures_root,
 )
-from framepool.evm.runner import add_statetest_arguments, run_statetest
 from framepool.evm.sample import run_vectors, sample_paths
 from framepool.evm.vm import VM, VectorResult
 
@@ -50,37 +45,6 @@ def test_sample_pool_on_and_off_agree_and_pass() -> None:
     assert pooled.get_frame_pool_statistics().counts.frames_active == 0
     assert plain.get_frame_pool_statistics().counts.frames_active == 0
     assert pooled.get_frame_pool_statistics().counts.hits > 0
-
-
-def _statetest(argv: list[str]) -> tuple[int, str]:
-    parser = argparse.ArgumentParser()
-    add_statetest_arguments(parser)
-    args = parser.parse_args(argv)
-    buf = io.StringIO()
-    with redirect_stdout(buf):
-        code = run_statetest(args)
-    return code, buf.getvalue()
-
-
-def test_runner_json_lines_and_summary() -> None:
-    path = _root() / "VMTests" / "vmArithmeticTest" / "add.json"
-    code, out = _statetest(["--json", str(path)])
-    lines = out.strip().splitlines()
-    assert code == 0
-    assert lines[-1] == f"{len(lines) - 1} passed, 0 failed"
-    first = json.loads(lines[0])
-    assert set(first) == {"name", "fork", "index", "pass", "stateRoot", "logsHash", "error"}
-    assert first["pass"] is True
-
-
-def test_runner_malformed_fixture_is_a_named_failure(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.json"
-    bad.write_text('{"t": {"env": {}, "pre": {}, "transaction": {}, "post": {}}}')
-    good = _root() / "VMTests" / "vmArithmeticTest" / "add.json"
-    code, out = _statetest(["--no-pool", str(bad), str(good)])
-    assert code == 1
-    assert "bad.json" in out
-    assert out.strip().splitlines()[-1].endswith("passed, 1 failed")
 
 
 FULL_FOLDERS = [

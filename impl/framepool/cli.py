@@ -1,13 +1,39 @@
-"""The ``framepool`` command: demo, statetest, run, verify, bench."""
+"""The ``framepool`` command: demo, statetest, run, verify, bench.
+
+Every subcommand: a usage error is one line on stderr and exit 2; Ctrl-C exits 130 and a
+closed stdout (``| head``) ends quietly, neither with a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
+from framepool.bench.options import positive_int
+from framepool.extras import evm_extra_problem
 from framepool.gate.profiles import DEFAULT_PROFILE, PROFILES
 from framepool_spec.config import PRESET_NAMES, PoolConfig
+
+EXIT_INTERRUPTED = 130
+
+
+def preset_name(text: str) -> str:
+    """An argparse type: a pool preset, spelt with ``_`` or ``-`` (``high-performance``)."""
+    name = text.replace("-", "_")
+    if name not in PRESET_NAMES:
+        raise argparse.ArgumentTypeError(f"unknown preset {text!r}; choose one of {', '.join(PRESET_NAMES)}")
+    return name
+
+
+def pooled_preset_name(text: str) -> str:
+    """An argparse type: a preset that pools (``demo`` compares it with pooling off)."""
+    name = preset_name(text)
+    if name == "disabled":
+        raise argparse.ArgumentTypeError("the demo compares a pooling preset with 'disabled'; choose another")
+    return name
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -17,12 +43,30 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _statetest(args: argparse.Namespace) -> int:
+    problem = evm_extra_problem()
+    if problem is not None:
+        sys.stderr.write(f"error: {problem}\n")
+        return 2
+    from framepool.evm.forks import Fork
     from framepool.evm.runner import run_statetest
 
-    return run_statetest(args)
+    try:
+        fork = Fork.from_name(args.fork)
+    except ValueError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    if args.trace and args.jobs > 1:
+        sys.stderr.write("error: --trace needs --jobs 1 (traces from several processes would interleave)\n")
+        return 2
+    args.fork = fork.title
+    return run_statetest(args, preset_config(args.preset, args.no_pool))
 
 
 def _run(args: argparse.Namespace) -> int:
+    problem = evm_extra_problem()
+    if problem is not None:
+        sys.stderr.write(f"error: {problem}\n")
+        return 2
     from framepool.evm.runcode import run_command
 
     return run_command(args)
@@ -40,24 +84,31 @@ def _bench(args: argparse.Namespace) -> int:
     return run_bench(args)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (``framepool demo: error: ...``), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="framepool", description=__doc__)
+    parser = _Parser(prog="framepool", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="run a workload with pooling on and off, print statistics")
-    demo.add_argument("--preset", default="high_performance", choices=[p for p in PRESET_NAMES if p != "disabled"])
-    demo.add_argument("--transactions", type=int, default=3000, help="synthetic transactions (default 3000)")
+    demo.add_argument("--preset", type=pooled_preset_name, default="high_performance",
+                      help="pool preset to compare with pooling off: high_performance (default), balanced, minimal")
+    demo.add_argument("--transactions", type=positive_int, default=3000, help="synthetic transactions (default 3000)")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--synthetic", action="store_true", help="only the synthetic call-tree workload")
     demo.set_defaults(func=_demo)
 
-    statetest = sub.add_parser("statetest", help="run Ethereum state-test fixtures")
-    try:
-        from framepool.evm.runner import add_statetest_arguments
-    except ImportError:  # the EVM is optional at import time; the command says so when used
-        statetest.add_argument("paths", nargs="*")
-    else:
-        add_statetest_arguments(statetest)
+    statetest = sub.add_parser(
+        "statetest", help="run Ethereum state-test fixtures (needs the evm extra)",
+        description="Run Ethereum state-test fixtures. Exit status: 0 at least one vector ran and "
+        "all passed, 1 a vector or file failed or none ran, 2 bad arguments, 130 interrupted.",
+    )
+    add_statetest_arguments(statetest)
     statetest.set_defaults(func=_statetest)
 
     run = sub.add_parser(
@@ -111,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.set_defaults(func=_verify)
 
-    from framepool.bench.options import plot_file, positive_int, writable_file
+    from framepool.bench.options import plot_file, writable_file
 
     bench = sub.add_parser(
         "bench", help="measure pooled frames against unpooled ones (ratios next to their targets)",
@@ -130,9 +181,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_statetest_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", metavar="PATH", nargs="+", help="fixture files or directories (recursive)")
+    parser.add_argument("--fork", default="Cancun",
+                        help="fork whose post-states to check and whose rules apply: "
+                        "Shanghai, Cancun (default), Prague, Osaka")
+    parser.add_argument("--json", action="store_true",
+                        help="one JSON object per vector on stdout, then a summary object")
+    parser.add_argument("--jobs", type=positive_int, default=1, metavar="N",
+                        help="run files in N processes (output identical to one process; default 1)")
+    parser.add_argument(
+        "--trace", action="store_true",
+        help="write an EIP-3155 trace of every vector (one JSON line per instruction) to stderr",
+    )
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--preset", type=preset_name, default="high_performance",
+                       help="frame-pool preset: high_performance (default), balanced, minimal, disabled")
+    group.add_argument("--no-pool", action="store_true", help="run with pooling disabled")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly. Python would flush stdout again
+        # at exit and fail the same way, so point it at /dev/null first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return result
 
 

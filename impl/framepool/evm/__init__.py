@@ -15,6 +15,9 @@ Layout:
 - ``vm``          ``VM``: pool control and running fixture vectors
 - ``runner``      ``framepool statetest``
 
+It needs the ``evm`` extra (``pip install 'framepool[evm]'``); without it, importing this
+package raises ImportError naming the extra.
+
 ``VM``, ``State``, ``Transaction`` and ``BlockContext`` are re-exported lazily, so importing
 ``framepool.evm.rlp`` (say) does not load the interpreter.
 """
@@ -22,6 +25,12 @@ Layout:
 from __future__ import annotations
 
 from typing import Any
+
+from framepool.extras import evm_extra_problem
+
+_problem = evm_extra_problem()
+if _problem is not None:
+    raise ImportError(_problem)
 
 __all__ = ["VM", "BlockContext", "State", "Transaction"]
 

@@ -1,10 +1,10 @@
-"""``python -m framepool.evm statetest PATH...`` (the same as ``framepool statetest``)."""
+"""``python -m framepool.evm statetest PATH...``: the ``framepool`` command, run as a module."""
 
 from __future__ import annotations
 
 import sys
 
-from framepool.evm.runner import main
+from framepool.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -444,7 +444,9 @@ def load_fixture_file(path: str | os.PathLike[str]) -> list[StateTest]:
         r.fail("", f"cannot read file: {exc}")
     try:
         doc: object = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except RecursionError:
+        r.fail("", "not readable: JSON nested too deeply")
+    except ValueError as exc:  # JSONDecodeError, or an integer literal of over 4300 digits
         r.fail("", f"not valid JSON: {exc}")
     tests: list[StateTest] = []
     for name, raw in r.obj(doc, "<top level>").items():

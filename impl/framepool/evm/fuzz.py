@@ -304,7 +304,7 @@ def _framepool(path: Path, fork: Fork, pooled: bool) -> dict[str, Any]:
     if code == 2:
         reason = err.getvalue().strip().removeprefix("error: ")
         raise ForkRefused(reason or f"framepool statetest exited 2 for {fork.title}")
-    rows = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
+    rows = [row for row in map(json.loads, out.getvalue().splitlines()) if "summary" not in row]
     if len(rows) != 1:
         return {"pass": False, "error": f"expected one vector, got {len(rows)}: {err.getvalue().strip()}"}
     row: dict[str, Any] = rows[0]
