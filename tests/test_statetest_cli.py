@@ -231,8 +231,9 @@ def _without_extra(code: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", prelude + code], check=False, capture_output=True, text=True, timeout=120)
 
 
-def test_without_the_evm_extra_statetest_says_so_and_exits_2() -> None:
-    run = _without_extra("import sys\nfrom framepool.cli import main\nsys.exit(main(['statetest', 'x']))")
+@pytest.mark.parametrize("argv", [["statetest", "x"], ["bench", "--quick"]])
+def test_without_the_evm_extra_statetest_and_bench_say_so_and_exit_2(argv: list[str]) -> None:
+    run = _without_extra(f"import sys\nfrom framepool.cli import main\nsys.exit(main({argv!r}))")
     assert run.returncode == 2
     assert run.stderr == (
         "error: framepool's EVM needs the 'evm' extra (not installed: coincurve); "

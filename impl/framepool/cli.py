@@ -79,6 +79,10 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    problem = evm_extra_problem()
+    if problem is not None:  # the bench measures the EVM too
+        sys.stderr.write(f"error: {problem}\n")
+        return 2
     from framepool.bench import run_bench
 
     return run_bench(args)

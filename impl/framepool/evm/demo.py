@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from Crypto.Hash import RIPEMD160
 
+from framepool.demo import unpooled_summary
 from framepool.evm import trie
 from framepool.evm.asm import assemble, initcode_for
 from framepool.evm.forks import Fork
@@ -265,6 +266,15 @@ def expected_facts(run: Run) -> list[str]:
     return problems
 
 
+CONTRACT_LEGEND = """\
+  Reading it: every transaction runs on a pooled and an unpooled VM.
+    gas          gas the transaction used: must be equal on both sides ("same": yes)
+    state root   hash of every account after the last transaction: must be equal
+    logs hashes  hash of each token transfer's event log (first 8 bytes): the events
+                 were emitted (the runs agree on them: they are part of "same")
+    wall time    ratio pooled / unpooled: below 1 means pooling is faster"""
+
+
 def run_contract_demo(preset: str) -> bool:
     pooled = run_script(PoolConfig.preset(preset))
     unpooled = run_script(PoolConfig.disabled())
@@ -284,10 +294,11 @@ def run_contract_demo(preset: str) -> bool:
     print(f"token transfer logs hashes: {', '.join(logs)}")
     print(f"wall time: pooled {pooled.seconds:.3f}s, unpooled {unpooled.seconds:.3f}s "
           f"(ratio {pooled.seconds / unpooled.seconds:.3f})")
+    print(CONTRACT_LEGEND)
     print()
     print(pooled.vm.get_frame_pool_statistics().summary(f"EVM POOL STATISTICS ({preset})"))
     print()
-    print(unpooled.vm.get_frame_pool_statistics().summary("EVM POOL STATISTICS (pooling disabled)"))
+    print(unpooled_summary(unpooled.vm.get_frame_pool_statistics(), "EVM POOL STATISTICS (pooling disabled)"))
     problems = expected_facts(pooled) + expected_facts(unpooled)
     for problem in problems:
         print(f"PROBLEM: {problem}")
