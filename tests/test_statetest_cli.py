@@ -280,3 +280,40 @@ def test_python_m_framepool_evm_is_the_same_command(tmp_path: Path) -> None:
                          check=False, capture_output=True, text=True, timeout=120)
     assert (run.returncode, run.stdout) == (1, "0 passed, 0 failed\n")
     assert os.fspath(tmp_path) in run.stderr
+
+
+def test_sigterm_stops_the_workers_too() -> None:
+    folder = _root() / "stRandom"
+    proc = subprocess.Popen([FRAMEPOOL, "statetest", "--json", "--jobs", "2", str(folder)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith("{")
+    workers = _children(proc.pid)
+    assert workers
+    proc.terminate()
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    for pid in workers:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        assert not Path(f"/proc/{pid}").exists() or "python" not in _cmdline(pid)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(pid) and "spawn_main" in _cmdline(int(status.parent.name)):
+            found.append(int(status.parent.name))
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    except OSError:
+        return ""

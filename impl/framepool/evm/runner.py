@@ -126,9 +126,19 @@ def _outcomes(files: list[str], config: PoolConfig, fork: str, jobs: int,
         pool = context.Pool(min(jobs, len(files)), initializer=_init_worker, initargs=(config, fork))
     finally:
         signal.signal(signal.SIGINT, previous)
-    with pool:
-        # Leaving the block (done, Ctrl-C, a closed pipe) terminates the workers.
-        yield from pool.imap(_run_in_worker, files, chunksize=1)
+    # SIGTERM (a CI timeout, `kill`) would end this process at once and orphan the workers:
+    # make it an exception, so that leaving the block below stops them too.
+    previous_term = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        with pool:
+            # Leaving the block (done, Ctrl-C, SIGTERM, a closed pipe) terminates the workers.
+            yield from pool.imap(_run_in_worker, files, chunksize=1)
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 # --------------------------------------------------------------------------- the command
