@@ -114,6 +114,7 @@ def test_exit_codes_say_whether_anything_ran(tmp_path: Path, capsys: pytest.Capt
         (["--fork", "Frontier", "x"], "error: unknown fork 'Frontier'; known forks: Shanghai, Cancun, Prague, Osaka"),
         (["--jobs", "0", "x"], "argument --jobs: must be at least 1, got 0"),
         (["--preset", "fastest", "x"], "argument --preset: unknown preset 'fastest'"),
+        (["--trace", "--jobs", "2", "x"], "error: --trace needs --jobs 1 (traces from several processes would interleave)"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
