@@ -318,3 +318,27 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
     except OSError:
         return ""
+
+
+def test_deep_nesting_is_refused_before_parsing_even_under_a_raised_recursion_limit(tmp_path: Path) -> None:
+    # py_ecc raises the limit to 100,000 on import; json's C parser would then overflow the
+    # C stack (a segfault) on this file instead of raising RecursionError.
+    from framepool.evm.fixtures import FixtureError, load_fixture_file
+
+    deep = _write(tmp_path / "deep.json", '{"t": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(1_000_000)
+    try:
+        with pytest.raises(FixtureError, match="JSON nested 200001 levels deep"):
+            load_fixture_file(deep)
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(tmp_path: Path) -> None:
+    from framepool.evm.fixtures import MAX_JSON_DEPTH, load_fixture_file
+
+    doc = json.loads(_add().read_text())
+    doc["add"]["_info"] = {"comment": "[" * (MAX_JSON_DEPTH + 10) + '\\" {'}
+    path = _write(tmp_path / "brackets.json", json.dumps(doc))
+    assert [t.name for t in load_fixture_file(path)] == ["add"]

@@ -431,6 +431,27 @@ def _parse_post(r: _Reader, raw: object, p: str, tx: TxTemplate) -> dict[str, li
     return post
 
 
+MAX_JSON_DEPTH = 256
+"""Fixtures nest about 8 levels deep. The limit is checked before parsing because json's C
+parser recurses once per level up to ``sys.getrecursionlimit()``, which libraries may raise
+(py_ecc sets it to 100,000) past what the C stack holds: a deep file would crash the process."""
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _nesting_depth(text: str) -> int:
+    """How deep the brackets outside string literals nest (of malformed JSON: a guess)."""
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    depth = deepest = 0
+    for char in brackets:  # only the brackets are left: two per JSON object or array
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -442,10 +463,11 @@ def load_fixture_file(path: str | os.PathLike[str]) -> list[StateTest]:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         r.fail("", f"cannot read file: {exc}")
+    depth = _nesting_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        r.fail("", f"not readable: JSON nested {depth} levels deep (at most {MAX_JSON_DEPTH})")
     try:
         doc: object = json.loads(text)
-    except RecursionError:
-        r.fail("", "not readable: JSON nested too deeply")
     except ValueError as exc:  # JSONDecodeError, or an integer literal of over 4300 digits
         r.fail("", f"not valid JSON: {exc}")
     tests: list[StateTest] = []
