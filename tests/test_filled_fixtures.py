@@ -1,8 +1,6 @@
 """The project's own state-test fixtures (tests/fixtures/state, filled by the execution spec from
-tests/fixtures/fillers) run through framepool's VM under each fork they name, pool on and off.
-
-A fork the VM refuses (``framepool statetest --fork F`` exits 2 saying so) is an expected failure
-with the VM's own reason; as soon as the VM accepts the fork, every vector must pass.
+tests/fixtures/fillers) run through framepool's VM under each fork they name, pool on and off:
+every vector must pass, with identical results either way.
 """
 
 from __future__ import annotations
@@ -46,8 +44,6 @@ def test_every_filler_has_its_fixture() -> None:
 @pytest.mark.parametrize(("path", "fork"), CASES)
 def test_filled_fixture_passes(capsys: pytest.CaptureFixture[str], path: Path, fork: str) -> None:
     code, pooled, err = _statetest(capsys, path, fork)
-    if code == 2 and "fork" in err and "not supported" in err:
-        pytest.xfail(f"the VM refuses {fork}: {err.strip()}")
     assert pooled, f"no vector ran: {err}"
     failures = [row for row in pooled if not row["pass"]]
     assert not failures, f"{len(failures)} of {len(pooled)} vectors failed: {failures[:3]}"
