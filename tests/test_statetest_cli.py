@@ -202,7 +202,9 @@ def _first_line_then(proc: subprocess.Popen[str], action: str) -> tuple[int, str
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_ctrl_c_prints_the_partial_summary_and_exits_130(jobs: str) -> None:
-    folder = _root() / "stRandom"
+    # Every folder: a run minutes long, so that a loaded machine that starves this process
+    # between the first line and the signal cannot let the run finish first.
+    folder = _root()
     proc = subprocess.Popen([FRAMEPOOL, "statetest", "--json", "--jobs", jobs, str(folder)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     code, out, err = _first_line_then(proc, "interrupt")
