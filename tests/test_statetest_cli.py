@@ -186,18 +186,30 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
         assert shown or err.getvalue() == ""
 
 
+def _start(args: list[str]) -> subprocess.Popen[str]:
+    """Start ``args`` with Ctrl-C's default action: pytest-xdist's workers ignore SIGINT, and a
+    child would inherit that (Python installs no KeyboardInterrupt handler for an ignored SIGINT)."""
+    return subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
 def _first_line_then(proc: subprocess.Popen[str], action: str) -> tuple[int, str, str]:
     assert proc.stdout is not None and proc.stderr is not None
     first = proc.stdout.readline()
     assert first.startswith("{"), first
     if action == "interrupt":
         proc.send_signal(signal.SIGINT)
-        rest = proc.stdout.read()
     else:
         proc.stdout.close()
-        rest = ""
-    err = proc.stderr.read()
-    return proc.wait(timeout=120), first + rest, err
+    try:
+        rest, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError(f"the command did not end within 60 s of {action}") from None
+    return proc.returncode, first + (rest or ""), err
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -205,8 +217,7 @@ def test_ctrl_c_prints_the_partial_summary_and_exits_130(jobs: str) -> None:
     # Every folder: a run minutes long, so that a loaded machine that starves this process
     # between the first line and the signal cannot let the run finish first.
     folder = _root()
-    proc = subprocess.Popen([FRAMEPOOL, "statetest", "--json", "--jobs", jobs, str(folder)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = _start([FRAMEPOOL, "statetest", "--json", "--jobs", jobs, str(folder)])
     code, out, err = _first_line_then(proc, "interrupt")
     summary = json.loads(out.splitlines()[-1])["summary"]
     assert code == 130, err
@@ -217,8 +228,7 @@ def test_ctrl_c_prints_the_partial_summary_and_exits_130(jobs: str) -> None:
 
 def test_a_closed_pipe_ends_the_installed_command_quietly() -> None:
     folder = _root() / "VMTests"
-    proc = subprocess.Popen([FRAMEPOOL, "statetest", "--json", str(folder)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = _start([FRAMEPOOL, "statetest", "--json", str(folder)])
     code, _, err = _first_line_then(proc, "close")
     assert code == 1
     assert err == ""
@@ -286,9 +296,8 @@ def test_python_m_framepool_evm_is_the_same_command(tmp_path: Path) -> None:
 
 
 def test_sigterm_stops_the_workers_too() -> None:
-    folder = _root() / "stRandom"
-    proc = subprocess.Popen([FRAMEPOOL, "statetest", "--json", "--jobs", "2", str(folder)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    folder = _root()  # every folder: the run cannot end before the signal on a loaded machine
+    proc = _start([FRAMEPOOL, "statetest", "--json", "--jobs", "2", str(folder)])
     assert proc.stdout is not None
     assert proc.stdout.readline().startswith("{")
     workers = _children(proc.pid)
