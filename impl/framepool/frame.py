@@ -11,6 +11,7 @@ from framepool_spec.model import FRESH_PAYLOAD
 
 if TYPE_CHECKING:
     from framepool.pool import FramePool
+    from framepool.thread_cache import ThreadCache
 
 AVAILABLE = 0
 ACTIVE = 1
@@ -51,6 +52,8 @@ class PooledFrame:
         "last_access_time",
         "_state",
         "_pool",
+        "_holder",
+        "idle_order",
         "__weakref__",
     )
 
@@ -72,6 +75,10 @@ class PooledFrame:
         self.last_access_time = now
         self._state = ACTIVE
         self._pool = pool
+        self._holder: ThreadCache | None = None
+        """With thread caches: the thread cache this frame is out of or idles in (else None)."""
+        self.idle_order = 0
+        """When the frame last became idle, as a place in the manager's release order."""
 
     @property
     def is_active(self) -> bool:

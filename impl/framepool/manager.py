@@ -15,7 +15,8 @@ from framepool.frame import ACTIVE, PooledFrame
 from framepool.gc_trigger import GarbageCollectionTrigger
 from framepool.pool import FramePool, LockLike
 from framepool.statistics import PoolStatistics
-from framepool.tracker import AllocationEvent, AllocationPattern
+from framepool.thread_cache import ClassCache, ThreadTier
+from framepool.tracker import AllocationEvent, AllocationPattern, AllocationTracker
 from framepool_spec.config import (
     MAX_FRAME_SIZES,
     FrameType,
@@ -99,9 +100,21 @@ class FramePoolManager:
                     lock=lock_factory(),
                     frame_class=frame_class,
                     track_events=track_events,
+                    cached=config.has_thread_cache(c),
                 )
             )
         self._pools: tuple[FramePool, ...] = tuple(pools)
+        self._tier: ThreadTier | None = None
+        if any(pool.cached for pool in pools):
+            self._tier = ThreadTier(
+                self._pools,
+                config.thread_cache_size,
+                config.cache_batch,
+                auto_expand=config.enable_auto_tuning,
+                lock_factory=lock_factory,
+                sequence=sequence,
+                track_events=track_events,
+            )
         # Indexed by FrameType value: the pool serving that type (hot path: one tuple index).
         self._pool_for_type: tuple[FramePool, ...] = tuple(
             self._pools[config.size_class(t)] for t in FrameType
@@ -123,7 +136,10 @@ class FramePoolManager:
         """A frame of ``frame_type`` with no parent: from its class's pool, or new."""
         if frame_type.__class__ is not FrameType:  # FrameType(x) costs ~300 ns: only when needed
             frame_type = _coerce_frame_type(frame_type)
-        return self._pool_for_type[frame_type].acquire(frame_type, self._clock)
+        pool = self._pool_for_type[frame_type]
+        if pool.cached:
+            return self._tier.acquire(pool, frame_type, self._clock)  # type: ignore[union-attr]
+        return pool.acquire(frame_type, self._clock)
 
     def get_or_create(self, frame_type: FrameType, parent: PooledFrame | None = None) -> PooledFrame:
         """A frame of ``frame_type`` linked as a child of ``parent`` (a root when None)."""
@@ -139,7 +155,11 @@ class FramePoolManager:
                     f"a {parent.frame_type.name} frame may not parent a {frame_type.name} frame"
                 )
         # Hot path (every EVM message): the pool is looked up and called here directly.
-        frame = self._pool_for_type[frame_type].acquire(frame_type, self._clock)
+        pool = self._pool_for_type[frame_type]
+        if pool.cached:
+            frame = self._tier.acquire(pool, frame_type, self._clock)  # type: ignore[union-attr]
+        else:
+            frame = pool.acquire(frame_type, self._clock)
         if parent is not None:
             frame.parent = parent
             frame.depth = parent.depth + 1
@@ -158,7 +178,15 @@ class FramePoolManager:
         pool = frame._pool
         if pool.owner is not self:
             raise ForeignFrameError(f"{frame!r} was handed out by another pool manager")
-        return pool.release(frame, self._clock())
+        now = self._clock()
+        while True:  # again only if the frame moved between the look at its holder and its lock
+            holder = frame._holder
+            if holder is None:
+                pooled = pool.release(frame, now)
+            else:
+                pooled = self._tier.release(holder, frame, now)  # type: ignore[union-attr]
+            if pooled is not None:
+                return pooled
 
     def release_tree(self, frame: PooledFrame) -> int:
         """Release ``frame`` and every descendant, children first. Returns how many were released."""
@@ -195,6 +223,12 @@ class FramePoolManager:
             raise ValueError(f"new size must be an integer, got {new_size!r}")
         if not 0 <= new_size <= pool.max_size:
             raise ValueError(f"new size {new_size} for class {size_class} is outside [0, {pool.max_size}]")
+        if self._tier is not None:  # the thread caches' frames count: drain them first
+            with self._all_locks():
+                self._check_open_locked()
+                self._tier.drain_all_locked()
+                pool.set_size_locked(new_size)
+            return
         with pool.lock:
             if pool.closed:
                 raise PoolClosedError("the pool manager is closed")
@@ -206,13 +240,17 @@ class FramePoolManager:
             self._check_open_locked()
             if not self.config.enable_auto_tuning:
                 return
+            self._drain_thread_caches_locked()
             for pool in self._pools:
-                pool.auto_tune_locked(self.config.growth_factor, self.config.shrink_threshold)
+                pool.auto_tune_locked(
+                    self.config.growth_factor, self.config.shrink_threshold, self._class_caches_locked(pool)
+                )
 
     def cleanup(self) -> int:
         """Destroy long-idle, little-used frames in every class. Returns how many."""
         with self._all_locks():
             self._check_open_locked()
+            self._drain_thread_caches_locked()
             now = self._clock()
             removed = sum(pool.cleanup_locked(now) for pool in self._pools)
             self._cleanups += 1
@@ -253,9 +291,20 @@ class FramePoolManager:
         with self._all_locks():
             if self._closed:
                 return
+            self._drain_thread_caches_locked()
             for pool in self._pools:
                 pool.close_locked()
             self._closed = True
+
+    def flush_thread_cache(self) -> None:
+        """Give the calling thread's cached idle frames back to the shared pools.
+
+        A thread that ends does this by itself; a long-lived thread that is done with
+        this manager may call it so that other threads can use its frames. No-op
+        without thread caches.
+        """
+        if self._tier is not None:
+            self._tier.flush_current_thread()
 
     def __enter__(self) -> FramePoolManager:
         return self
@@ -275,7 +324,9 @@ class FramePoolManager:
             counts = self._counts_locked()
             return PoolStatistics(
                 counts=counts,
-                idle_memory_bytes=sum(pool.idle_memory_locked() for pool in self._pools),
+                idle_memory_bytes=sum(
+                    pool.idle_memory_locked(self._class_caches_locked(pool)) for pool in self._pools
+                ),
                 uptime_ms=self._clock() - self._start_time,
             )
 
@@ -289,12 +340,14 @@ class FramePoolManager:
         if not 0 <= size_class < MAX_FRAME_SIZES:
             raise ValueError(f"size class {size_class} is outside [0, {MAX_FRAME_SIZES - 1}]")
         with self._all_locks():
-            return list(self._pools[size_class].available)
+            pool = self._pools[size_class]
+            return pool.idle_frames_locked(self._class_caches_locked(pool))
 
     def allocation_events(self, window: int | None = None) -> list[AllocationEvent]:
         """The most recent ``window`` allocation events across classes, oldest first."""
         with self._all_locks():
-            events = [e for pool in self._pools for e in pool.tracker.events()]
+            trackers = [pool.tracker for pool in self._pools] + self._thread_trackers_locked()
+            events = [e for tracker in trackers for e in tracker.events()]
         events.sort(key=lambda e: e.sequence)
         return events if window is None else events[-window:] if window > 0 else []
 
@@ -311,9 +364,16 @@ class FramePoolManager:
 
     @contextmanager
     def _all_locks(self) -> Iterator[None]:
-        """Take every class lock in ascending order, then the meta lock (see framepool.pool)."""
+        """Take the registry lock and every thread cache's lock, in registration order, then
+        every class lock in ascending order, then the meta lock (see framepool.pool)."""
         taken: list[LockLike] = []
         try:
+            if self._tier is not None:
+                self._tier.registry_lock.acquire()
+                taken.append(self._tier.registry_lock)
+                for tc in self._tier.caches:
+                    tc.lock.acquire()
+                    taken.append(tc.lock)
             for pool in self._pools:
                 pool.lock.acquire()
                 taken.append(pool.lock)
@@ -338,14 +398,31 @@ class FramePoolManager:
             raise ValueError(f"size class {size_class} has no pool (pooling off or max size 0)")
         return pool
 
+    def _drain_thread_caches_locked(self) -> None:
+        if self._tier is not None:
+            self._tier.drain_all_locked()
+
+    def _class_caches_locked(self, pool: FramePool) -> list[ClassCache]:
+        """The thread caches of ``pool``'s class (all locks held)."""
+        if self._tier is None:
+            return []
+        return [tc.classes[pool.size_class] for tc in self._tier.caches]
+
+    def _thread_trackers_locked(self) -> list[AllocationTracker]:
+        return [] if self._tier is None else [tc.tracker for tc in self._tier.caches]
+
     def _memory_pressure_locked(self) -> float:
         capacity = sum(pool.max_size for pool in self._pools)
         if capacity == 0:
             return 0.0
-        return sum(len(pool.available) for pool in self._pools) / capacity
+        idle = sum(
+            len(pool.available) + sum(len(cc.frames) for cc in self._class_caches_locked(pool))
+            for pool in self._pools
+        )
+        return idle / capacity
 
     def _counts_locked(self) -> PoolCounts:
-        by_type = [pool.tracker for pool in self._pools]
+        by_type = [pool.tracker for pool in self._pools] + self._thread_trackers_locked()
         type_counts = []
         for t in FrameType:
             parts = [tracker.type_counts(t) for tracker in by_type]
@@ -358,7 +435,7 @@ class FramePoolManager:
                 )
             )
         return PoolCounts(
-            classes=tuple(pool.counts_locked() for pool in self._pools),
+            classes=tuple(pool.counts_locked(self._class_caches_locked(pool)) for pool in self._pools),
             by_type=tuple(type_counts),
             cleanups_performed=self._cleanups,
             last_cleanup_time=self._last_cleanup_time,

@@ -2,26 +2,46 @@
 
 LOCK DISCIPLINE (the one place it is written down)
 ==================================================
-Locks:
-  * ``FramePool.lock`` -- one per size class. Guards every field of its pool:
-    ``available``, ``current_size``, every counter, ``closed``, its
-    ``AllocationTracker``, and every field of the frames idle in ``available``.
-  * ``FramePoolManager._meta_lock`` -- guards the manager-wide fields: the GC
-    trigger, cleanup count and time, peak idle memory.
+Locks, in the one order anybody may take them:
+  1. ``ThreadTier.registry_lock`` (with thread caches only) -- guards the list of
+     thread caches.
+  2. ``ThreadCache.lock`` -- one per thread (with thread caches only). Guards that
+     thread's ``ClassCache`` of every class (idle frames, slots, counters), its
+     tracker, and every frame whose ``_holder`` is that cache. Taken in
+     registration order.
+  3. ``FramePool.lock`` -- one per size class. Guards every field of its pool:
+     ``available`` (with thread caches: the shared list), ``current_size``,
+     ``reserved``, every counter, ``closed``, its ``AllocationTracker``, and
+     every field of the frames idle in ``available``. Taken in ascending class
+     order (0, 1, ..., 7).
+  4. ``FramePoolManager._meta_lock`` -- guards the manager-wide fields: the GC
+     trigger, cleanup count and time, peak idle memory.
 
 Who takes what:
-  * acquire / get_or_create / release take exactly ONE lock: the class lock of
-    the frame's size class. They allocate nothing on a hit.
-  * Manager-wide operations (auto_tune, cleanup, check_gc_pressure,
-    statistics, allocation_pattern, available_frames, close) take ALL class locks in
-    ascending class order (0, 1, ..., 7), then the meta lock, and release them in
-    reverse. One order for everybody means no deadlock; holding all of them
-    makes the operation atomic, so a statistics snapshot is never torn.
-  * resize takes the one class lock it changes.
+  * Without thread caches, acquire / get_or_create / release take exactly ONE
+    lock: the class lock of the frame's size class. They allocate nothing on a hit.
+  * With thread caches (``framepool.thread_cache``), acquire / get_or_create
+    take the calling thread's own lock, and release the lock of the frame's
+    holder (the thread that took it out; a different thread only when a frame
+    is handed across threads). Only a refill, a miss or a slot taken from the
+    spare room also takes the class lock, inside it. A frame's ``_holder`` is
+    read without a lock and checked again under the holder's lock (under the
+    class lock when it is None); it changes only under the lock of the cache it
+    leaves or joins, and moves to or from the shared list only under the class
+    lock as well, so a frame is never in two caches, and two threads releasing
+    one frame cannot both succeed.
+  * A thread that ends flushes its caches (its own lock, then every class lock).
+  * Manager-wide operations (resize with thread caches, auto_tune, cleanup,
+    check_gc_pressure, statistics, allocation_pattern, available_frames, close)
+    take ALL locks in the order above and release them in reverse. One order for
+    everybody means no deadlock; holding all of them makes the operation
+    atomic, so a statistics snapshot is never torn and a drain sees every cache.
+  * Without thread caches, resize takes the one class lock it changes.
   * ``_closed`` is written only by close(), under all locks and the meta lock.
   * Locks are not re-entrant: code holding a lock calls only ``*_locked``
-    methods, and an operation holding one class lock never takes another, so
-    the one-lock operations cannot deadlock with the all-locks order.
+    methods, and an operation holding one class lock never takes another (nor
+    a thread cache's lock), so the hot-path operations cannot deadlock with the
+    all-locks order.
   * Every lock comes from the manager's ``lock_factory`` (the schedule explorer
     of ``framepool_spec.concurrency`` injects cooperative locks there). The
     explorer switches threads at lock operations and, tracing the pool's own
@@ -56,18 +76,20 @@ What needs no lock:
     may both clean up. That is a second, harmless cleanup, counted as one more.
 
 Shared without a lock by design:
-  * The event sequence (``itertools.count``) shared by all classes' trackers is
-    advanced under *different* class locks. ``next()`` on it is one C call,
-    atomic under CPython's GIL; a free-threaded build would need a lock here.
+  * The event sequence (``itertools.count``) shared by all classes' trackers, and
+    the tier's release order (``idle_order``), are advanced under *different*
+    locks. ``next()`` on one is one C call, atomic under CPython's GIL (and
+    under a free-threaded build's per-object locking).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import operator
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from framepool.frame import ACTIVE, AVAILABLE, DESTROYED, STATE_NAMES, PooledFrame
 from framepool.tracker import AllocationTracker, EventType
@@ -83,6 +105,10 @@ from framepool_spec.config import (
 from framepool_spec.errors import ActiveChildrenError, DoubleReleaseError, PoolClosedError
 from framepool_spec.statistics import ClassCounts
 
+if TYPE_CHECKING:
+    from framepool.thread_cache import ClassCache
+
+_IDLE_ORDER = operator.attrgetter("idle_order")
 _POOL_ALLOC = int(EventType.POOL_ALLOCATION)
 _DIRECT_ALLOC = int(EventType.DIRECT_ALLOCATION)
 _POOL_DEALLOC = int(EventType.POOL_DEALLOCATION)
@@ -122,8 +148,13 @@ class FramePool:
         lock: LockLike,
         frame_class: type[PooledFrame] = PooledFrame,
         track_events: bool = True,
+        cached: bool = False,
     ) -> None:
         self.lock = lock
+        self.cached = cached
+        """Whether hand-outs and releases go through thread caches (``framepool.thread_cache``)."""
+        self.reserved = 0
+        """With thread caches: the slots all threads hold (idle frames they may keep)."""
         self.frame_class = frame_class
         self.owner = owner
         self.size_class = size_class
@@ -190,8 +221,11 @@ class FramePool:
                 self.peak_active = self.active
             return frame
 
-    def release(self, frame: PooledFrame, now: int) -> bool:
+    def release(self, frame: PooledFrame, now: int) -> bool | None:
+        """Release through the class lock; None if a thread cache holds the frame (ask it)."""
         with self.lock:
+            if frame._holder is not None:
+                return None
             if self.closed:
                 raise PoolClosedError("the pool manager is closed")
             if frame._state != ACTIVE:
@@ -255,10 +289,15 @@ class FramePool:
             self.destroyed += excess
         self.current_size = new_size
 
-    def auto_tune_locked(self, growth_factor: float, shrink_threshold: float) -> None:
-        if self.max_size == 0 or self.acquisitions == 0:
+    def auto_tune_locked(
+        self, growth_factor: float, shrink_threshold: float, caches: Sequence[ClassCache] = ()
+    ) -> None:
+        """Grow or shrink by the class's hit rate and utilization (its thread caches drained)."""
+        acquisitions = self.acquisitions + sum(cc.acquisitions for cc in caches)
+        hits = self.hits + sum(cc.hits for cc in caches)
+        if self.max_size == 0 or acquisitions == 0:
             return
-        if self.hits / self.acquisitions < TARGET_HIT_RATE and self.current_size < self.max_size:
+        if hits / acquisitions < TARGET_HIT_RATE and self.current_size < self.max_size:
             grown = max(self.current_size + 1, math.floor(self.current_size * growth_factor))
             self.set_size_locked(min(grown, self.max_size))
         elif self.current_size > self.initial_size and self.utilization_locked() < shrink_threshold:
@@ -293,26 +332,37 @@ class FramePool:
         self.available.clear()
         self.closed = True
 
-    def idle_memory_locked(self) -> int:
-        return sum(frame.memory_usage() for frame in self.available)
+    def idle_memory_locked(self, caches: Sequence[ClassCache] = ()) -> int:
+        return sum(frame.memory_usage() for frame in self.idle_frames_locked(caches))
 
-    def counts_locked(self) -> ClassCounts:
+    def idle_frames_locked(self, caches: Sequence[ClassCache] = ()) -> list[PooledFrame]:
+        """Every idle frame of the class, in the shared list or a thread cache (``caches``), coldest first."""
+        if not caches:
+            return list(self.available)
+        return sorted(itertools.chain(self.available, *(cc.frames for cc in caches)), key=_IDLE_ORDER)
+
+    def counts_locked(self, caches: Sequence[ClassCache] = ()) -> ClassCounts:
+        """This class's counts, with the counts its thread caches (``caches``) keep added."""
+
+        def total(name: str) -> int:
+            return int(getattr(self, name)) + sum(int(getattr(cc, name)) for cc in caches)
+
         return ClassCounts(
             size_class=self.size_class,
             current_size=self.current_size,
             max_size=self.max_size,
-            available=len(self.available),
-            active=self.active,
-            acquisitions=self.acquisitions,
-            hits=self.hits,
-            misses=self.misses,
-            releases=self.releases,
-            returns=self.returns,
-            overflows=self.overflows,
+            available=len(self.available) + sum(len(cc.frames) for cc in caches),
+            active=total("active"),
+            acquisitions=total("acquisitions"),
+            hits=total("hits"),
+            misses=total("misses"),
+            releases=total("releases"),
+            returns=total("returns"),
+            overflows=total("overflows"),
             created=self.created,
-            destroyed=self.destroyed,
+            destroyed=total("destroyed"),
             expansions=self.expansions,
             shrinkages=self.shrinkages,
-            peak_active=self.peak_active,
-            peak_available=self.peak_available,
+            peak_active=total("peak_active"),
+            peak_available=self.peak_available + sum(cc.peak_cached for cc in caches),
         )

@@ -17,6 +17,9 @@ DEFAULT_POOL_SIZE = 256
 MAX_POOL_SIZE = 4096
 """Upper bound for any class's ``max_pool_sizes`` entry."""
 
+MAX_THREAD_CACHE = 256
+"""Upper bound for ``thread_cache_size``."""
+
 
 class FrameType(IntEnum):
     """What a frame executes. The value is its size class when size classes are on."""
@@ -94,6 +97,8 @@ class PoolConfig:
     shrink_threshold: float = 0.3
     gc_pressure_threshold: float = 0.7
     pool_cleanup_interval: int = 30_000
+    thread_cache_size: int = 0
+    """Idle frames each thread may keep per class in front of the shared pool (0: no thread tier)."""
 
     def __post_init__(self) -> None:
         for flag in (
@@ -125,6 +130,7 @@ class PoolConfig:
         _check_fraction("shrink_threshold", self.shrink_threshold)
         _check_fraction("gc_pressure_threshold", self.gc_pressure_threshold)
         _check_int("pool_cleanup_interval", self.pool_cleanup_interval, low=0, high=2**62)
+        _check_int("thread_cache_size", self.thread_cache_size, low=0, high=MAX_THREAD_CACHE)
 
     # ---- the sketch's presets, with its numbers --------------------------------
 
@@ -209,6 +215,15 @@ class PoolConfig:
     def has_pool(self, size_class: int) -> bool:
         """Whether ``size_class`` keeps idle frames at all."""
         return self.enable_pooling and self.max_pool_sizes[size_class] > 0
+
+    def has_thread_cache(self, size_class: int) -> bool:
+        """Whether ``size_class`` hands out and takes back frames through per-thread caches."""
+        return self.thread_cache_size > 0 and self.has_pool(size_class)
+
+    @property
+    def cache_batch(self) -> int:
+        """How many frames a thread cache moves from or to the shared pool at once."""
+        return max(1, self.thread_cache_size // 2)
 
 
 PRESET_NAMES = ("high_performance", "balanced", "minimal", "disabled")

@@ -161,6 +161,7 @@ def pool_configs(draw: st.DrawFn, max_size: int = 8) -> PoolConfig:
         shrink_threshold=draw(_FRACTIONS),
         gc_pressure_threshold=draw(_FRACTIONS),
         pool_cleanup_interval=draw(st.integers(0, 120_000)),
+        thread_cache_size=draw(st.sampled_from([0, 0, 1, 2, 3, 4])),
     )
 
 

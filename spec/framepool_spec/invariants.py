@@ -12,6 +12,10 @@ I3  Parent/child links are symmetric, the hierarchy is acyclic, a child's
 I4  Statistics conserve counts (see ``statistics.conservation_violations``),
     and the class counters match the frames the model holds.
 I5  Every parent/child pairing obeys ``can_be_parent_of``.
+I6  Thread caches: a cached frame is idle in its class and in one cache only;
+    a cache holds at most its slots, slots are at most ``thread_cache_size``,
+    all slots plus the shared frames fit the class's current size, and every
+    active frame of a cached class has a holder.
 """
 
 from __future__ import annotations
@@ -80,6 +84,37 @@ def violations(model: PoolModel) -> list[str]:
             seen.add(node)
             up = frames.get(node)
             node = up.parent if up is not None else None
+
+    # I6: thread caches.
+    limit = model.config.thread_cache_size
+    for cls in model.classes:
+        if not cls.cached:
+            if cls.caches or cls.slots:
+                problems.append(f"I6: class {cls.size_class} has no thread cache but lists some")
+            continue
+        in_caches = Counter(fid for kept in cls.caches.values() for fid in kept)
+        idle = set(cls.available)
+        for fid, times in in_caches.items():
+            if times > 1:
+                problems.append(f"I6: frame {fid} is in {times} thread caches")
+            if fid not in idle:
+                problems.append(f"I6: frame {fid} is in a thread cache but not idle in class {cls.size_class}")
+        for thread, kept in cls.caches.items():
+            slots = cls.slots.get(thread, 0)
+            if len(kept) > slots or slots > limit:
+                problems.append(
+                    f"I6: thread {thread} caches {len(kept)} frames of class {cls.size_class} "
+                    f"with {slots} slots (limit {limit})"
+                )
+        shared = len(cls.available) - sum(in_caches.values())
+        if sum(cls.slots.values()) + shared > cls.current_size:
+            problems.append(
+                f"I6: class {cls.size_class}: slots {sum(cls.slots.values())} + shared {shared} "
+                f"exceed its size {cls.current_size}"
+            )
+    for frame in frames.values():
+        if frame.state is FrameState.ACTIVE and model.classes[frame.size_class].cached and frame.holder is None:
+            problems.append(f"I6: active frame {frame.fid} of a cached class has no holder")
 
     # I4: statistics.
     counts = model.statistics()

@@ -54,6 +54,38 @@ Semantics, in one place:
   (``peak_active``) and idle at once (``peak_available``, prefilled frames
   included).
 
+Thread caches (``thread_cache_size`` C > 0; every pooled class). Each thread has,
+per class, a cache of idle frames in front of the class's *shared* idle list,
+and a number of *slots*: the idle frames it may keep. Operations on a frame take
+the calling thread's id (``thread``); the class's idle frames (``available``,
+still in the order they became idle) are the shared ones plus every cache's.
+Let B = ``cache_batch`` = max(1, C // 2) and spare = current size - all slots -
+shared frames. Then all slots + shared frames never exceed the current size, a
+cache never holds more frames than its slots, and its slots never exceed C.
+
+* acquire: a thread with an empty cache first *refills* it: the min(B, shared)
+  warmest shared frames move into its cache, and its slots rise to at least that
+  many. A hit hands out the warmest frame of the cache. With no frame in the
+  cache or the shared list it misses (other threads' caches are not searched),
+  and with auto-tuning on the class grows to the frames of the class *this
+  thread* holds active, the new one included. The frame's *holder* is the
+  thread that took it out.
+* release: the frame goes back to its holder's cache (whichever thread calls).
+  Eligible as above (young, small), it is returned if the cache has a free
+  slot; else, if spare > 0, the cache takes one more slot, first flushing its B
+  coldest frames (with their slots) to the shared list when it already holds C
+  slots; else it overflows.
+* resize, auto_tune (when on), cleanup and close first *drain* every cache: its
+  frames go back to the shared list, its slots to zero. Then they act as above,
+  on all idle frames.
+* thread_exit(thread): drains that thread's caches (a thread that ends loses
+  no frame and no count).
+* Peaks, per class: ``peak_active`` is the sum over threads of the most frames
+  each held active at once; ``peak_available`` is the shared list's peak plus
+  the sum over threads of each cache's peak. Each thread counts only its own
+  frames, without a shared lock, so these bound the class's simultaneous peaks
+  from above (exact with one thread for ``peak_active``).
+
 The thresholds are strict where the sketch says "older than", "more than",
 "fewer than" and "above": a value exactly on a threshold is on the lenient
 side (an idle frame exactly ``MAX_IDLE_MS`` old survives cleanup; a hit rate
@@ -124,6 +156,8 @@ class ModelFrame:
     parent: int | None = None
     children: list[int] = field(default_factory=list)
     depth: int = 0
+    holder: int | None = None
+    """The thread whose cache the frame returns to (thread caches only)."""
 
 
 @dataclass
@@ -134,6 +168,22 @@ class ModelClass:
     current_size: int
     available: list[int] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
+    cached: bool = False
+    """Whether the class hands out frames through thread caches."""
+    caches: dict[int, list[int]] = field(default_factory=dict)
+    """Per thread: its cached idle frames, in the order they became idle."""
+    slots: dict[int, int] = field(default_factory=dict)
+    thread_peak_active: dict[int, int] = field(default_factory=dict)
+    thread_peak_cached: dict[int, int] = field(default_factory=dict)
+    shared_peak: int = 0
+
+    def shared(self) -> list[int]:
+        """The idle frames in no thread's cache, coldest first."""
+        cached = {fid for frames in self.caches.values() for fid in frames}
+        return [fid for fid in self.available if fid not in cached]
+
+    def cache(self, thread: int) -> list[int]:
+        return self.caches.setdefault(thread, [])
 
     def bump(self, name: str, by: int = 1) -> None:
         self.counters[name] = self.counters.get(name, 0) + by
@@ -166,22 +216,27 @@ class PoolModel:
             pooled = config.has_pool(c)
             initial = config.initial_pool_sizes[c] if pooled else 0
             maximum = config.max_pool_sizes[c] if pooled else 0
-            cls = ModelClass(c, initial, maximum, initial)
+            cls = ModelClass(c, initial, maximum, initial, cached=config.has_thread_cache(c))
             self.classes.append(cls)
             for _ in range(initial):
                 frame = self._new_frame(FrameType(c), c, now)
                 frame.state = FrameState.AVAILABLE
                 cls.available.append(frame.fid)
             cls.peak("peak_available", len(cls.available))
+            cls.shared_peak = len(cls.available)
 
     # ---- queries ------------------------------------------------------------
 
     def size_class(self, frame_type: FrameType) -> int:
         return self.config.size_class(frame_type)
 
-    def legal_picks(self, frame_type: FrameType) -> frozenset[int]:
+    def legal_picks(self, frame_type: FrameType, thread: int = 0) -> frozenset[int]:
         """The frames an acquisition of ``frame_type`` may hand out (empty: it must miss)."""
-        return frozenset(self.classes[self.size_class(frame_type)].available)
+        cls = self.classes[self.size_class(frame_type)]
+        if not cls.cached:
+            return frozenset(cls.available)
+        cache = cls.caches.get(thread) or cls.shared()
+        return frozenset(cache[-1:])  # the warmest of the cache, after a refill
 
     def shrink_victims(self, size_class: int, new_size: int) -> list[int]:
         """The idle frames a shrink of ``size_class`` to ``new_size`` destroys: the coldest.
@@ -196,11 +251,15 @@ class PoolModel:
 
     # ---- operations ---------------------------------------------------------
 
-    def acquire(self, frame_type: FrameType, now: int, pick: int | None = None) -> int:
+    def acquire(
+        self, frame_type: FrameType, now: int, pick: int | None = None, thread: int = 0
+    ) -> int:
         """Hand out a frame of ``frame_type``; ``pick`` is the implementation's choice on a hit."""
         self._check_open()
         frame_type = FrameType(frame_type)
         cls = self.classes[self.size_class(frame_type)]
+        if cls.cached:
+            return self._acquire_cached(cls, frame_type, now, pick, thread)
         if cls.available:
             if pick is None:
                 pick = min(cls.available)
@@ -219,6 +278,46 @@ class PoolModel:
             cls.bump("misses")
             self._bump_type(frame_type, "direct_allocations")
             self._expand_after_miss(cls)
+        self._hand_out(cls, frame, frame_type)
+        cls.peak("peak_active", cls.count("active"))
+        return frame.fid
+
+    def _acquire_cached(
+        self, cls: ModelClass, frame_type: FrameType, now: int, pick: int | None, thread: int
+    ) -> int:
+        cache = cls.cache(thread)
+        if not cache:  # refill from the warmest shared frames
+            moved = cls.shared()[-self.config.cache_batch :]
+            cache.extend(moved)
+            cls.slots[thread] = max(cls.slots.get(thread, 0), len(moved))
+            cls.thread_peak_cached[thread] = max(cls.thread_peak_cached.get(thread, 0), len(cache))
+        expected = cache[-1] if cache else None
+        if pick != expected and (pick is not None or expected is None):
+            raise IllegalChoice(
+                f"thread {thread} must hand out frame {expected} of class {cls.size_class}, not {pick}"
+            )
+        cls.bump("acquisitions")
+        if cache:
+            fid = cache.pop()
+            cls.available.remove(fid)
+            frame = self.frames[fid]
+            cls.bump("hits")
+            self._bump_type(frame_type, "pool_allocations")
+        else:
+            frame = self._new_frame(frame_type, cls.size_class, now)
+            cls.bump("misses")
+            self._bump_type(frame_type, "direct_allocations")
+            if self.config.enable_auto_tuning:  # sized by this thread's own demand
+                wanted = min(self._held(cls, thread) + 1, cls.max_size)
+                if wanted > cls.current_size:
+                    self._set_size(cls, wanted)
+        frame.holder = thread
+        self._hand_out(cls, frame, frame_type)
+        held = self._held(cls, thread)
+        cls.thread_peak_active[thread] = max(cls.thread_peak_active.get(thread, 0), held)
+        return frame.fid
+
+    def _hand_out(self, cls: ModelClass, frame: ModelFrame, frame_type: FrameType) -> None:
         frame.state = FrameState.ACTIVE
         frame.frame_type = frame_type
         frame.usage_count += 1
@@ -226,11 +325,22 @@ class PoolModel:
         frame.children = []
         frame.depth = 0
         cls.bump("active")
-        cls.peak("peak_active", cls.count("active"))
-        return frame.fid
+
+    def _held(self, cls: ModelClass, thread: int) -> int:
+        """The frames of ``cls`` that ``thread`` holds active."""
+        return sum(
+            1
+            for f in self.frames.values()
+            if f.state is FrameState.ACTIVE and f.size_class == cls.size_class and f.holder == thread
+        )
 
     def get_or_create(
-        self, frame_type: FrameType, parent: int | None, now: int, pick: int | None = None
+        self,
+        frame_type: FrameType,
+        parent: int | None,
+        now: int,
+        pick: int | None = None,
+        thread: int = 0,
     ) -> int:
         """Acquire a frame of ``frame_type`` as a child of ``parent`` (or as a root)."""
         frame_type = FrameType(frame_type)
@@ -244,7 +354,7 @@ class PoolModel:
                 raise InvalidParentError(
                     f"a {p.frame_type.name} frame may not parent a {frame_type.name} frame"
                 )
-        fid = self.acquire(frame_type, now, pick)
+        fid = self.acquire(frame_type, now, pick, thread)
         if parent is not None:
             child = self.frames[fid]
             child.parent = parent
@@ -272,6 +382,8 @@ class PoolModel:
         cls.bump("active", -1)
         young = now - frame.allocation_time < MAX_FRAME_AGE_MS
         small = memory_bytes <= MAX_POOLED_MEMORY_BYTES
+        if cls.cached:
+            return self._release_cached(cls, frame, young and small)
         if young and small and len(cls.available) < cls.current_size:
             frame.state = FrameState.AVAILABLE
             cls.available.append(fid)
@@ -283,6 +395,40 @@ class PoolModel:
         cls.bump("overflows")
         self._bump_type(frame.frame_type, "direct_deallocations")
         return False
+
+    def _release_cached(self, cls: ModelClass, frame: ModelFrame, eligible: bool) -> bool:
+        thread = frame.holder
+        assert thread is not None
+        cache = cls.cache(thread)
+        slots = cls.slots.get(thread, 0)
+        if eligible and len(cache) >= slots:  # no free slot: take one from the spare room
+            spare = cls.current_size - sum(cls.slots.values()) - len(cls.shared())
+            if spare > 0:
+                if slots == self.config.thread_cache_size:  # full: flush the coldest
+                    batch = self.config.cache_batch
+                    del cache[:batch]
+                    slots -= batch
+                    cls.shared_peak = max(cls.shared_peak, len(cls.shared()))
+                cls.slots[thread] = slots = slots + 1
+        if eligible and len(cache) < slots:
+            frame.state = FrameState.AVAILABLE
+            frame.holder = None
+            cls.available.append(frame.fid)
+            cache.append(frame.fid)
+            cls.thread_peak_cached[thread] = max(cls.thread_peak_cached.get(thread, 0), len(cache))
+            cls.bump("returns")
+            self._bump_type(frame.frame_type, "pool_deallocations")
+            return True
+        frame.holder = None
+        self._destroy(frame)
+        cls.bump("overflows")
+        self._bump_type(frame.frame_type, "direct_deallocations")
+        return False
+
+    def thread_exit(self, thread: int) -> None:
+        """``thread`` ended: its cached frames go back to the shared lists (nothing is lost)."""
+        for cls in self.classes:
+            self._drain(cls, thread)
 
     def release_tree(
         self, fid: int, now: int, memory_bytes: Mapping[int, int] | None = None
@@ -320,6 +466,7 @@ class PoolModel:
             raise ValueError(
                 f"new size {new_size} for class {size_class} is outside [0, {cls.max_size}]"
             )
+        self._drain_all()
         self._set_size(cls, new_size)
 
     def auto_tune(self) -> None:
@@ -327,6 +474,7 @@ class PoolModel:
         self._check_open()
         if not self.config.enable_auto_tuning:
             return
+        self._drain_all()
         for cls in self.classes:
             if cls.max_size == 0 or cls.count("acquisitions") == 0:
                 continue
@@ -344,6 +492,7 @@ class PoolModel:
     def cleanup(self, now: int) -> int:
         """Destroy long-idle, little-used frames. Returns how many were destroyed."""
         self._check_open()
+        self._drain_all()
         destroyed = 0
         for cls in self.classes:
             for fid in list(cls.available):
@@ -382,6 +531,7 @@ class PoolModel:
         """
         if self.closed:
             return
+        self._drain_all()
         for cls in self.classes:
             for fid in cls.available:
                 self._destroy(self.frames[fid])
@@ -406,8 +556,8 @@ class PoolModel:
                 destroyed=c.count("destroyed"),
                 expansions=c.count("expansions"),
                 shrinkages=c.count("shrinkages"),
-                peak_active=c.count("peak_active"),
-                peak_available=c.count("peak_available"),
+                peak_active=self._peak_active(c),
+                peak_available=self._peak_available(c),
             )
             for c in self.classes
         )
@@ -425,6 +575,24 @@ class PoolModel:
         )
 
     # ---- helpers --------------------------------------------------------------
+
+    def _drain(self, cls: ModelClass, thread: int) -> None:
+        if cls.caches.pop(thread, None) is not None:
+            cls.shared_peak = max(cls.shared_peak, len(cls.shared()))
+        cls.slots.pop(thread, None)
+
+    def _drain_all(self) -> None:
+        for cls in self.classes:
+            for thread in list(cls.caches):
+                self._drain(cls, thread)
+
+    def _peak_active(self, cls: ModelClass) -> int:
+        return sum(cls.thread_peak_active.values()) if cls.cached else cls.count("peak_active")
+
+    def _peak_available(self, cls: ModelClass) -> int:
+        if not cls.cached:
+            return cls.count("peak_available")
+        return cls.shared_peak + sum(cls.thread_peak_cached.values())
 
     def _check_open(self) -> None:
         if self.closed:
