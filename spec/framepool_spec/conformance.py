@@ -176,6 +176,8 @@ _TIME = st.one_of(
     st.sampled_from([0, 1, MAX_IDLE_MS, MAX_IDLE_MS + 1, MAX_FRAME_AGE_MS - 1, MAX_FRAME_AGE_MS]),
     st.integers(min_value=0, max_value=70_000),
 )
+_THREADS = st.sampled_from([0, 0, 0, 1, 2])
+"""Which thread a hand-out or release runs on: mostly the caller's, sometimes a worker."""
 _CLASSES = st.integers(min_value=0, max_value=MAX_FRAME_SIZES - 1)
 _BAD_CLASSES = st.sampled_from([-1, MAX_FRAME_SIZES])
 _BAD_SIZES: st.SearchStrategy[Any] = st.sampled_from([-1, "max+1", 1.5, True])
@@ -220,37 +222,47 @@ def conformance_machine(
 
         # ---- ordinary use ----
 
-        @rule(frame_type=_TYPES)
-        def acquire(self, frame_type: FrameType) -> None:
-            self.ls.acquire(frame_type)
+        @rule(frame_type=_TYPES, thread=_THREADS)
+        def acquire(self, frame_type: FrameType, thread: int) -> None:
+            self.ls.acquire(frame_type, thread)
 
         @precondition(has_active)
-        @rule(frame_type=_TYPES, i=_INDEX)
-        def get_or_create_child(self, frame_type: FrameType, i: int) -> None:
+        @rule(frame_type=_TYPES, i=_INDEX, thread=_THREADS)
+        def get_or_create_child(self, frame_type: FrameType, i: int, thread: int) -> None:
             """A held frame spawns a child (a refused pairing must raise InvalidParentError)."""
-            self.ls.get_or_create(frame_type, self._active(i))
+            self.ls.get_or_create(frame_type, self._active(i), thread)
 
-        @rule(frame_types=st.lists(_TYPES, min_size=2, max_size=5))
-        def call_stack(self, frame_types: list[FrameType]) -> None:
+        @rule(frame_types=st.lists(_TYPES, min_size=2, max_size=5), thread=_THREADS)
+        def call_stack(self, frame_types: list[FrameType], thread: int) -> None:
             """A root frame and a chain of nested calls under it (stops at a refused pairing)."""
-            frame = self.ls.acquire(frame_types[0])
+            frame = self.ls.acquire(frame_types[0], thread)
             for frame_type in frame_types[1:]:
                 if frame is None:
                     break
-                frame = self.ls.get_or_create(frame_type, frame)
+                frame = self.ls.get_or_create(frame_type, frame, thread)
 
         @precondition(has_active)
-        @rule(i=_INDEX)
-        def release(self, i: int) -> None:
-            self.ls.release(self._active(i))
+        @rule(i=_INDEX, thread=_THREADS)
+        def release(self, i: int, thread: int) -> None:
+            """Release a held frame, usually on the thread that took it out, sometimes on another."""
+            self.ls.release(self._active(i), thread)
 
-        @rule(frame_type=_TYPES, times=st.integers(min_value=1, max_value=2 * CLEANUP_MAX_USES))
-        def churn(self, frame_type: FrameType, times: int) -> None:
+        @rule(
+            frame_type=_TYPES,
+            times=st.integers(min_value=1, max_value=2 * CLEANUP_MAX_USES),
+            thread=_THREADS,
+        )
+        def churn(self, frame_type: FrameType, times: int, thread: int) -> None:
             """Short-lived frames, as a transaction makes them: acquire and release, repeatedly."""
             for _ in range(times):
-                frame = self.ls.acquire(frame_type)
+                frame = self.ls.acquire(frame_type, thread)
                 if frame is not None:
-                    self.ls.release(frame)
+                    self.ls.release(frame, thread)
+
+        @rule(thread=st.sampled_from([1, 2]))
+        def end_thread(self, thread: int) -> None:
+            """A worker thread ends: what it cached goes back to the shared pools."""
+            self.ls.end_thread(thread)
 
         @precondition(has_active)
         @rule(i=_INDEX, size=_MEMORY)
@@ -258,13 +270,13 @@ def conformance_machine(
             self.ls.grow_memory(self._active(i), size)
 
         @precondition(has_active)
-        @rule(i=_INDEX, whole_tree=st.booleans())
-        def release_tree(self, i: int, whole_tree: bool) -> None:
+        @rule(i=_INDEX, whole_tree=st.booleans(), thread=_THREADS)
+        def release_tree(self, i: int, whole_tree: bool, thread: int) -> None:
             """Release a held frame with its descendants (``whole_tree``: one that has some)."""
             frames = self.ls.active_handles()
             if whole_tree:
                 frames = [f for f in frames if f.children] or frames
-            self.ls.release_tree(frames[i % len(frames)])
+            self.ls.release_tree(frames[i % len(frames)], thread)
 
         @rule(size_class=_CLASSES, new_size=st.integers(min_value=0, max_value=12))
         def resize(self, size_class: int, new_size: int) -> None:
@@ -347,6 +359,10 @@ def conformance_machine(
         def agrees_with_model(self) -> None:
             self.steps += 1
             self.ls.check()
+
+        def teardown(self) -> None:
+            if hasattr(self, "ls"):
+                self.ls.end_threads()
 
     PoolConformance.__name__ = PoolConformance.__qualname__ = name
     return PoolConformance

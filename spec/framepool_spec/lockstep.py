@@ -19,10 +19,21 @@ suite checks every hand-out, and before it releases a frame it holds it
 data, gas and contract, and sets every field the pool declares in
 ``payload_fields``), so a reset that forgets a field shows on the next
 hand-out of that frame.
+
+Threads
+-------
+A pool may treat threads differently (``thread_cache_size``: per-thread caches).
+Every hand-out and release takes a ``thread``: 0 is the caller's own thread,
+1, 2, ... are worker threads that the suite starts on first use and runs one
+call at a time, so the run stays sequential and replayable. ``end_thread``
+ends a worker (the model's ``thread_exit``); the next use of its number starts
+a new thread, which the model sees as a new thread id.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, MutableSequence, Sequence, Sized
 from typing import Any, NoReturn, Protocol, TypeVar
@@ -254,6 +265,29 @@ def _diff_counts(got: PoolCounts, want: PoolCounts) -> str:
     return "\n".join(lines)
 
 
+class _Worker:
+    """A thread that runs the calls it is given one at a time, while the caller waits."""
+
+    def __init__(self, name: str) -> None:
+        self._calls: queue.SimpleQueue[Callable[[], _Outcome] | None] = queue.SimpleQueue()
+        self._results: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while (call := self._calls.get()) is not None:
+            self._results.put(call())
+
+    def run(self, call: Callable[[], Any]) -> _Outcome:
+        self._calls.put(lambda: _run(call))
+        return self._results.get()
+
+    def end(self) -> None:
+        """Stop the thread and wait until it has ended (its thread-local state gone)."""
+        self._calls.put(None)
+        self._thread.join()
+
+
 class Lockstep:
     """Drives one pool under test and one :class:`PoolModel` through the same operations.
 
@@ -280,6 +314,8 @@ class Lockstep:
         self._ids: dict[int, tuple[ConformantFrame, int]] = {}
         self._foreign: ConformantFrame | None = None
         self._foreign_pool: ConformantPool[Any] | None = None
+        self._workers: dict[int, tuple[_Worker, int]] = {}  # thread number -> (worker, model id)
+        self._next_thread_id = 1
         self.payload = payload_fields(self.pool)
         # Prefilled idle frames are interchangeable: pair them up in list order.
         for c in range(MAX_FRAME_SIZES):
@@ -383,20 +419,52 @@ class Lockstep:
         self._record(f"advance({ms})")
         self.clock.now += ms
 
-    def acquire(self, frame_type: FrameType) -> ConformantFrame | None:
+    # ---- threads ----------------------------------------------------------------------
+
+    def _on(self, thread: int, call: Callable[[], Any]) -> tuple[_Outcome, int]:
+        """Run ``call`` on thread number ``thread``; its outcome and the thread's model id."""
+        if thread == 0:
+            return _run(call), 0
+        if thread not in self._workers:
+            self._workers[thread] = (_Worker(f"lockstep-{thread}"), self._next_thread_id)
+            self._next_thread_id += 1
+        worker, model_id = self._workers[thread]
+        return worker.run(call), model_id
+
+    def end_thread(self, thread: int) -> None:
+        """End worker thread ``thread`` (if it runs): the model's ``thread_exit``."""
+        if thread not in self._workers:
+            return
+        worker, model_id = self._workers.pop(thread)
+        self._record(f"end_thread({thread})")
+        worker.end()
+        self.model.thread_exit(model_id)
+
+    def end_threads(self) -> None:
+        """End every worker thread (a run's teardown)."""
+        for thread in list(self._workers):
+            self.end_thread(thread)
+
+    @staticmethod
+    def _on_text(thread: int) -> str:
+        return f" on thread {thread}" if thread else ""
+
+    # ---- hand-outs and releases ---------------------------------------------------------
+
+    def acquire(self, frame_type: FrameType, thread: int = 0) -> ConformantFrame | None:
         """Acquire on both sides; the frame handed out (None if both refused)."""
-        what = f"acquire({frame_type.name})"
+        what = f"acquire({frame_type.name}){self._on_text(thread)}"
         self._record(what)
-        return self._hand_out(what, frame_type, None, lambda: self.pool.acquire(frame_type))
+        return self._hand_out(what, frame_type, None, lambda: self.pool.acquire(frame_type), thread)
 
     def get_or_create(
-        self, frame_type: FrameType, parent: ConformantFrame | None
+        self, frame_type: FrameType, parent: ConformantFrame | None, thread: int = 0
     ) -> ConformantFrame | None:
         """get_or_create on both sides; the frame handed out (None if both refused)."""
-        what = f"get_or_create({frame_type.name}, parent={self._describe(parent)})"
+        what = f"get_or_create({frame_type.name}, parent={self._describe(parent)}){self._on_text(thread)}"
         self._record(what)
         return self._hand_out(
-            what, frame_type, parent, lambda: self.pool.get_or_create(frame_type, parent)
+            what, frame_type, parent, lambda: self.pool.get_or_create(frame_type, parent), thread
         )
 
     def _hand_out(
@@ -405,21 +473,22 @@ class Lockstep:
         frame_type: FrameType,
         parent: ConformantFrame | None,
         call: Callable[[], ConformantFrame],
+        thread: int,
     ) -> ConformantFrame | None:
         now = self.clock.now
         parent_id = None if parent is None else self.model_id(parent)
-        pool = _run(call)
+        pool, model_thread = self._on(thread, call)
         frame = pool[0]
         pick = None if frame is None else self.fid(frame)
         created_before = len(self.model.frames)
-        idle_before = sorted(self.model.legal_picks(frame_type))
+        idle_before = sorted(self.model.legal_picks(frame_type, model_thread))
         if pick is not None and self.model.frames[pick].state is not FrameState.AVAILABLE:
             self._fail(
                 f"{what}: the pool handed out frame #{pick}, which is "
                 f"{self.model.frames[pick].state.value}, not idle"
             )
         model = self._model(
-            what, lambda: self.model.get_or_create(frame_type, parent_id, now, pick)
+            what, lambda: self.model.get_or_create(frame_type, parent_id, now, pick, model_thread)
         )
         if not self._agree(what, pool, model, lambda a, b: True):
             return None
@@ -442,20 +511,20 @@ class Lockstep:
             self.handles.append(frame)
         return frame  # type: ignore[no-any-return]
 
-    def release(self, frame: ConformantFrame) -> None:
-        what = f"release({self._describe(frame)})"
+    def release(self, frame: ConformantFrame, thread: int = 0) -> None:
+        what = f"release({self._describe(frame)}){self._on_text(thread)}"
         self._record(what)
         fid = self.model_id(frame)
         if self.is_active(frame):
             scribble(frame, self.payload)
         size = len(frame.memory)
         now = self.clock.now
-        pool = _run(lambda: self.pool.release(frame))
+        pool, _ = self._on(thread, lambda: self.pool.release(frame))
         model = self._model(what, lambda: self.model.release(fid, now, size))
         self._agree(what, pool, model)
 
-    def release_tree(self, frame: ConformantFrame) -> None:
-        what = f"release_tree({self._describe(frame)})"
+    def release_tree(self, frame: ConformantFrame, thread: int = 0) -> None:
+        what = f"release_tree({self._describe(frame)}){self._on_text(thread)}"
         self._record(what)
         fid = self.model_id(frame)
         held = self.active_handles()
@@ -464,7 +533,7 @@ class Lockstep:
                 scribble(h, self.payload)
         sizes = {self.model_id(h): len(h.memory) for h in held}
         now = self.clock.now
-        pool = _run(lambda: self.pool.release_tree(frame))
+        pool, _ = self._on(thread, lambda: self.pool.release_tree(frame))
         model = self._model(what, lambda: self.model.release_tree(fid, now, sizes))
         self._agree(what, pool, model, lambda count, order: bool(count == len(order)))
 
@@ -606,6 +675,13 @@ class Lockstep:
         )
         idle_order = tuple(tuple(self._idle_ids(c)) for c in range(MAX_FRAME_SIZES))
         handles = tuple((self.model_id(h), len(h.memory)) for h in self.handles)
-        return (self.clock.now, m.last_gc_time, m.statistics(), frames, idle_order, handles)
+        caches = tuple(
+            (tuple(sorted((t, tuple(k)) for t, k in c.caches.items())), tuple(sorted(c.slots.items())),
+             tuple(sorted(c.thread_peak_active.items())), tuple(sorted(c.thread_peak_cached.items())),
+             c.shared_peak)
+            for c in m.classes
+        )
+        holders = tuple(f.holder for f in m.frames.values())
+        return (self.clock.now, m.last_gc_time, m.statistics(), frames, idle_order, handles, caches, holders)
 
 
