@@ -281,7 +281,7 @@ SEEDED: dict[str, Callable[[], type[FramePoolManager]]] = {
         "the peak of active frames is only brought up to date when statistics are read",
         pool=[
             ("acquire", "if self.active > self.peak_active:", "if False:"),
-            ("counts_locked", 'peak_active=total("peak_active")', 'peak_active=max(total("peak_active"), self.active)'),
+            ("counts_locked", "peak_active=self.peak_active,", "peak_active=max(self.peak_active, self.active),"),
         ],
     ),
     "cleanup_time_not_recorded": lambda: seeded(

@@ -15,7 +15,7 @@ from framepool.frame import ACTIVE, PooledFrame
 from framepool.gc_trigger import GarbageCollectionTrigger
 from framepool.pool import FramePool, LockLike
 from framepool.statistics import PoolStatistics
-from framepool.thread_cache import ClassCache, ThreadTier
+from framepool.thread_cache import ClassCache, ThreadTier, TierCounts
 from framepool.tracker import AllocationEvent, AllocationPattern, AllocationTracker
 from framepool_spec.config import (
     MAX_FRAME_SIZES,
@@ -119,6 +119,10 @@ class FramePoolManager:
         self._pool_for_type: tuple[FramePool, ...] = tuple(
             self._pools[config.size_class(t)] for t in FrameType
         )
+        self._types_of: tuple[tuple[FrameType, ...], ...] = tuple(
+            tuple(t for t in FrameType if self._pool_for_type[t] is pool) for pool in self._pools
+        )
+        """Per class, the frame types it serves."""
         self.frame_class = frame_class
         self.track_events = track_events
         """Whether hand-outs and releases are appended to the event timeline (counts are always kept)."""
@@ -243,7 +247,7 @@ class FramePoolManager:
             self._drain_thread_caches_locked()
             for pool in self._pools:
                 pool.auto_tune_locked(
-                    self.config.growth_factor, self.config.shrink_threshold, self._class_caches_locked(pool)
+                    self.config.growth_factor, self.config.shrink_threshold, self._tier_counts_locked(pool)
                 )
 
     def cleanup(self) -> int:
@@ -408,6 +412,12 @@ class FramePoolManager:
             return []
         return [tc.classes[pool.size_class] for tc in self._tier.caches]
 
+    def _tier_counts_locked(self, pool: FramePool) -> TierCounts | None:
+        """What the thread caches add to ``pool``'s class (None: it has none)."""
+        if self._tier is None or not pool.cached:
+            return None
+        return self._tier.class_counts_locked(pool.size_class, self._types_of[pool.size_class])
+
     def _thread_trackers_locked(self) -> list[AllocationTracker]:
         return [] if self._tier is None else [tc.tracker for tc in self._tier.caches]
 
@@ -435,7 +445,7 @@ class FramePoolManager:
                 )
             )
         return PoolCounts(
-            classes=tuple(pool.counts_locked(self._class_caches_locked(pool)) for pool in self._pools),
+            classes=tuple(pool.counts_locked(self._tier_counts_locked(pool)) for pool in self._pools),
             by_type=tuple(type_counts),
             cleanups_performed=self._cleanups,
             last_cleanup_time=self._last_cleanup_time,

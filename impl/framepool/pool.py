@@ -106,7 +106,7 @@ from framepool_spec.errors import ActiveChildrenError, DoubleReleaseError, PoolC
 from framepool_spec.statistics import ClassCounts
 
 if TYPE_CHECKING:
-    from framepool.thread_cache import ClassCache
+    from framepool.thread_cache import ClassCache, TierCounts
 
 _IDLE_ORDER = operator.attrgetter("idle_order")
 _POOL_ALLOC = int(EventType.POOL_ALLOCATION)
@@ -290,11 +290,11 @@ class FramePool:
         self.current_size = new_size
 
     def auto_tune_locked(
-        self, growth_factor: float, shrink_threshold: float, caches: Sequence[ClassCache] = ()
+        self, growth_factor: float, shrink_threshold: float, tier: TierCounts | None = None
     ) -> None:
         """Grow or shrink by the class's hit rate and utilization (its thread caches drained)."""
-        acquisitions = self.acquisitions + sum(cc.acquisitions for cc in caches)
-        hits = self.hits + sum(cc.hits for cc in caches)
+        acquisitions = self.acquisitions + (tier.acquisitions if tier else 0)
+        hits = self.hits + (tier.hits if tier else 0)
         if self.max_size == 0 or acquisitions == 0:
             return
         if hits / acquisitions < TARGET_HIT_RATE and self.current_size < self.max_size:
@@ -341,28 +341,45 @@ class FramePool:
             return list(self.available)
         return sorted(itertools.chain(self.available, *(cc.frames for cc in caches)), key=_IDLE_ORDER)
 
-    def counts_locked(self, caches: Sequence[ClassCache] = ()) -> ClassCounts:
-        """This class's counts, with the counts its thread caches (``caches``) keep added."""
-
-        def total(name: str) -> int:
-            return int(getattr(self, name)) + sum(int(getattr(cc, name)) for cc in caches)
-
+    def counts_locked(self, tier: TierCounts | None = None) -> ClassCounts:
+        """This class's counts, with what its thread caches (``tier``) add."""
+        if tier is None:
+            return ClassCounts(
+                size_class=self.size_class,
+                current_size=self.current_size,
+                max_size=self.max_size,
+                available=len(self.available),
+                active=self.active,
+                acquisitions=self.acquisitions,
+                hits=self.hits,
+                misses=self.misses,
+                releases=self.releases,
+                returns=self.returns,
+                overflows=self.overflows,
+                created=self.created,
+                destroyed=self.destroyed,
+                expansions=self.expansions,
+                shrinkages=self.shrinkages,
+                peak_active=self.peak_active,
+                peak_available=self.peak_available,
+            )
+        # A frame that overflows out of a thread cache is destroyed then and there.
         return ClassCounts(
             size_class=self.size_class,
             current_size=self.current_size,
             max_size=self.max_size,
-            available=len(self.available) + sum(len(cc.frames) for cc in caches),
-            active=total("active"),
-            acquisitions=total("acquisitions"),
-            hits=total("hits"),
-            misses=total("misses"),
-            releases=total("releases"),
-            returns=total("returns"),
-            overflows=total("overflows"),
+            available=len(self.available) + tier.cached,
+            active=self.active + tier.active,
+            acquisitions=self.acquisitions + tier.acquisitions,
+            hits=self.hits + tier.hits,
+            misses=self.misses + tier.misses,
+            releases=self.releases + tier.releases,
+            returns=self.returns + tier.returns,
+            overflows=self.overflows + tier.overflows,
             created=self.created,
-            destroyed=total("destroyed"),
+            destroyed=self.destroyed + tier.overflows,
             expansions=self.expansions,
             shrinkages=self.shrinkages,
-            peak_active=total("peak_active"),
-            peak_available=self.peak_available + sum(cc.peak_cached for cc in caches),
+            peak_active=self.peak_active + tier.peak_active,
+            peak_available=self.peak_available + tier.peak_cached,
         )

@@ -147,6 +147,7 @@ class PoolConfig:
             shrink_threshold=0.25,
             gc_pressure_threshold=0.8,
             pool_cleanup_interval=10_000,
+            thread_cache_size=16,
         )
 
     @classmethod
