@@ -144,7 +144,9 @@ class ThreadTier:
         except AttributeError:
             tc = self._register()
         cc = tc.classes[pool.size_class]
-        with tc.lock:
+        lock = tc.lock
+        lock.acquire()  # not `with`: a with-statement costs ~100 ns more per round trip
+        try:
             if pool.closed:  # set by close() under every lock, this one included
                 raise PoolClosedError("the pool manager is closed")
             frames = cc.frames
@@ -185,10 +187,14 @@ class ThreadTier:
             if cc.active > cc.peak_active:
                 cc.peak_active = cc.active
             return frame
+        finally:
+            lock.release()
 
     def release(self, tc: ThreadCache, frame: PooledFrame, now: int) -> bool | None:
         """Release into the cache of ``tc``, the frame's holder; None if it is no longer its holder."""
-        with tc.lock:
+        lock = tc.lock
+        lock.acquire()  # not `with`: a with-statement costs ~100 ns more per round trip
+        try:
             if frame._holder is not tc:
                 return None  # moved on since the caller looked: ask its new holder
             pool = frame._pool
@@ -233,6 +239,8 @@ class ThreadTier:
             if tc.timeline is not None:
                 tc.timeline.append(code, now)
             return pooled
+        finally:
+            lock.release()
 
     def _take_slot(self, pool: FramePool, cc: ClassCache) -> None:
         """One more slot from the class's spare room, flushing the coldest frames when at the limit."""

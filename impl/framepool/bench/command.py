@@ -10,6 +10,7 @@ import time
 
 from framepool.bench import memory
 from framepool.bench.call_blocks import blocks_per_call
+from framepool.bench.contention import contention
 from framepool.bench.evm_speed import management_overhead, speed_and_hit_rate, unmeasured
 from framepool.bench.frame_alloc import frame_allocation
 from framepool.bench.options import Settings
@@ -39,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     header = _machine(settings)
     _progress("frame allocation")
     allocation = frame_allocation(settings)
+    _progress("hand-outs from several threads")
+    allocation += contention(settings)
     workloads, missing = evm_workloads(settings)
     by_name = {w.name: w for w in workloads}
     speed: list[Row] = []
