@@ -25,6 +25,7 @@ from framepool import FramePoolManager, FrameType, PooledFrame
 from framepool.frame import ACTIVE, DESTROYED
 from framepool.gc_trigger import GarbageCollectionTrigger
 from framepool.pool import FramePool
+from framepool.thread_cache import ThreadTier
 from framepool_spec.config import CLEANUP_MAX_USES, MAX_IDLE_MS
 from framepool_spec.errors import PoolClosedError
 
@@ -161,9 +162,11 @@ def seeded(
     gc: Sequence[Edit] = (),
     frame: Sequence[Edit] = (),
     frame_base: type[PooledFrame] = PooledFrame,
+    tier: Sequence[Edit] = (),
 ) -> type[FramePoolManager]:
-    """A manager whose pools, own methods, GC trigger and/or frames carry the given edits."""
+    """A manager whose pools, own methods, GC trigger, frames and/or thread tier carry the given edits."""
     pool_class = _mutated(FramePool, pool) if pool else None
+    tier_class = _mutated(ThreadTier, tier) if tier else None
     gc_class = _mutated(GarbageCollectionTrigger, gc) if gc else None
     frame_class = _mutated(frame_base, frame) if frame else None
     base: type[FramePoolManager] = _mutated(FramePoolManager, manager) if manager else FramePoolManager
@@ -177,6 +180,8 @@ def seeded(
                 p.__class__ = pool_class
         if gc_class is not None:
             self._gc_trigger.__class__ = gc_class
+        if tier_class is not None and self._tier is not None:
+            self._tier.__class__ = tier_class
 
     broken = type("Seeded", (base,), {"__init__": __init__, "__doc__": doc})
     return broken  # type: ignore[return-value]
@@ -283,6 +288,34 @@ SEEDED: dict[str, Callable[[], type[FramePoolManager]]] = {
             ("acquire", "if self.active > self.peak_active:", "if False:"),
             ("counts_locked", "peak_active=self.peak_active,", "peak_active=max(self.peak_active, self.active),"),
         ],
+    ),
+    # the thread tier: its own copies of the release limits, its room and batches
+    "tier_age_limit_inclusive": lambda: seeded(
+        "with thread caches, a frame exactly MAX_FRAME_AGE_MS old is still pooled",
+        tier=[("release", "< MAX_FRAME_AGE_MS", "<= MAX_FRAME_AGE_MS")],
+    ),
+    "tier_memory_limit_exclusive": lambda: seeded(
+        "with thread caches, a frame holding exactly MAX_POOLED_MEMORY_BYTES is not pooled",
+        tier=[("release", "<= MAX_POOLED_MEMORY_BYTES", "< MAX_POOLED_MEMORY_BYTES")],
+    ),
+    "tier_room_inclusive": lambda: seeded(
+        "a thread cache takes a slot when the class has no spare room left",
+        tier=[("_take_slot", "len(pool.available) <= 0", "len(pool.available) < 0")],
+    ),
+    "tier_flush_past_limit": lambda: seeded(
+        "a thread cache flushes only once it is past its limit, so it holds one frame too many",
+        tier=[("_take_slot", "if cc.slots == self.limit:", "if cc.slots > self.limit:")],
+    ),
+    "refill_takes_coldest": lambda: seeded(
+        "a refill moves the coldest shared frames into the thread cache, not the warmest",
+        tier=[
+            ("acquire", "moved = shared[-self.batch :]", "moved = shared[: self.batch]"),
+            ("acquire", "del shared[-self.batch :]", "del shared[: self.batch]"),
+        ],
+    ),
+    "tier_expand_short_of_demand": lambda: seeded(
+        "with thread caches, a miss expands the class to the thread's frames before it",
+        tier=[("acquire", "min(cc.active + 1,", "min(cc.active,")],
     ),
     "cleanup_time_not_recorded": lambda: seeded(
         "cleanup forgets to record when it ran",

@@ -164,6 +164,12 @@ CAUGHT_BY = {
     "shrink_destroys_hottest": "auto-tune",
     "peak_only_at_snapshot": "idle",
     "cleanup_time_not_recorded": "idle",
+    "tier_age_limit_inclusive": "tier-age+0",
+    "tier_memory_limit_exclusive": "tier-memory+0",
+    "tier_room_inclusive": "tier-expand-1",
+    "tier_flush_past_limit": "tier-flush+1",
+    "refill_takes_coldest": "tier-room-1",
+    "tier_expand_short_of_demand": "tier-expand",
 }
 
 

@@ -23,7 +23,12 @@ What each family pins down:
 * ``auto-tune``: the target hit rate, the expansion of a class to its demand on a
   miss, the shrink threshold and the floor at the initial size;
 * ``coldest``: which idle frames a shrink destroys;
-* ``peaks``: peak figures kept between snapshots.
+* ``peaks``: peak figures kept between snapshots;
+* ``tier-...``: with thread caches (``thread_cache_size``), the release limits
+  again (``tier-age``, ``tier-age-after-reuse``, ``tier-memory``), the class's
+  room counted in slots (``tier-room``), the flush at the cache limit
+  (``tier-flush``), the refill batch (``tier-refill``), the expansion to a
+  thread's own demand (``tier-expand``), and a thread's end (``tier-exit``).
 
 ``run_boundary_scenarios(factory)`` runs them all (about a thousand cases, a
 few seconds) and raises :class:`~framepool_spec.lockstep.ConformanceFailure`
@@ -34,7 +39,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from framepool_spec.config import (
     CLEANUP_MAX_USES,
@@ -93,6 +98,11 @@ def one_class(
         gc_pressure_threshold=gc_threshold,
         pool_cleanup_interval=0,
     )
+
+
+def tiered(initial: int, maximum: int, cache: int, *, auto_tune: bool = False) -> PoolConfig:
+    """``one_class`` with thread caches of ``cache`` frames."""
+    return replace(one_class(initial, maximum, auto_tune=auto_tune), thread_cache_size=cache)
 
 
 def _held(ls: Lockstep, count: int) -> list[ConformantFrame]:
@@ -250,6 +260,73 @@ def _peaks(ls: Lockstep) -> None:
     _churn(ls, 3)
 
 
+# ---- thread caches ---------------------------------------------------------------------------
+
+
+def _tier_room(held: int) -> Script:
+    """Hold ``held`` frames of a class of size 3, then release them: the fourth has no room."""
+
+    def script(ls: Lockstep) -> None:
+        frames = _held(ls, held)
+        for frame in frames:
+            ls.release(frame)
+        ls.statistics()
+
+    return script
+
+
+def _tier_flush(released: int) -> Script:
+    """Release ``released`` frames into a cache of 2 (batches of 1): past 2 slots the coldest
+    is flushed to the shared list."""
+
+    def script(ls: Lockstep) -> None:
+        frames = _held(ls, released)
+        for frame in frames:
+            ls.release(frame)
+        # The flushed frames are shared: another thread's refill takes the warmest of them.
+        other = ls.acquire(R, thread=1)
+        if other is not None:
+            ls.release(other, thread=1)
+
+    return script
+
+
+def _tier_refill(shared: int) -> Script:
+    """A refill when the shared list holds ``shared`` frames (cache 4: batches of 2)."""
+
+    def script(ls: Lockstep) -> None:
+        if shared:
+            ls.resize(0, shared)
+        _churn(ls, 3)  # the hits walk down the refilled batch, then refill again
+
+    return script
+
+
+def _tier_expand(hold: int) -> Script:
+    """Misses on two threads: each grows the class to its own demand only."""
+
+    def script(ls: Lockstep) -> None:
+        mine = _held(ls, hold)
+        theirs = [ls.acquire(R, thread=1) for _ in range(hold)]
+        for frame in mine:
+            ls.release(frame)
+        for other in theirs:
+            if other is not None:
+                ls.release(other, thread=1)
+
+    return script
+
+
+def _tier_exit(ls: Lockstep) -> None:
+    """A thread that ends gives its cached frames back: this thread hits on them."""
+    frames = [ls.acquire(R, thread=1) for _ in range(3)]
+    for frame in frames:
+        if frame is not None:
+            ls.release(frame, thread=1)
+    ls.end_thread(1)
+    _churn(ls, 3)
+
+
 # ---- the catalogue ------------------------------------------------------------------------
 
 
@@ -272,6 +349,15 @@ def cases() -> Iterator[Case]:
     yield from _auto_tune_cases()
     yield Case("coldest", one_class(0, 6), _coldest)
     yield Case("peaks", one_class(1, 8), _peaks)
+    for d in OFFSETS:
+        yield Case(f"tier-age{d:+d}", tiered(1, 2, 2), _age(d))
+        yield Case(f"tier-age-after-reuse{d:+d}", tiered(1, 2, 2), _age_after_reuse(d))
+        yield Case(f"tier-memory{d:+d}", tiered(1, 2, 2), _memory(d))
+        yield Case(f"tier-room{d:+d}", tiered(3, 3, 4), _tier_room(3 + d))
+        yield Case(f"tier-flush{d:+d}", tiered(6, 6, 2), _tier_flush(2 + d))
+        yield Case(f"tier-refill{d:+d}", tiered(4, 4, 4), _tier_refill(2 + d))
+        yield Case(f"tier-expand{d:+d}", tiered(0, 6, 2, auto_tune=True), _tier_expand(2 + d))
+    yield Case("tier-exit", tiered(0, 4, 2), _tier_exit)
 
 
 def _check_gc_now(ls: Lockstep) -> None:
@@ -311,6 +397,7 @@ def run_boundary_scenarios(factory: PoolFactory, *, only: str | None = None) -> 
     for case in cases():
         if only is not None and not case.name.startswith(only):
             continue
+        ls: Lockstep | None = None
         try:
             ls = Lockstep(factory, case.config)
             case.script(ls)
@@ -321,6 +408,9 @@ def run_boundary_scenarios(factory: PoolFactory, *, only: str | None = None) -> 
                 f"{case.name!r} ({case.config!r}):\n{exc}\n"
                 f"Reproduce: run_boundary_scenarios(factory, only={case.name!r})"
             ) from exc
+        finally:
+            if ls is not None:
+                ls.end_threads()
         ran += 1
     if ran == 0:
         raise ValueError(f"no boundary case name starts with {only!r}")
