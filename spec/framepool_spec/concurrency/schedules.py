@@ -92,15 +92,14 @@ class ReplayMismatch(ScheduleAborted):
     """A replayed schedule asked for a choice that does not exist at that point."""
 
 
-_current = threading.local()
-
-
 class _Task:
     def __init__(self, scheduler: Scheduler, index: int) -> None:
         self.scheduler = scheduler
         self.index = index
         self.wake = threading.Semaphore(0)
         self.done = False
+        self.exiting = False
+        """Its body returned: its thread's teardown runs (thread-exit hooks of the pool)."""
         self.blocked_on: CoopLock | None = None
         self.held = 0  # how many of the scheduler's locks this task holds
 
@@ -113,34 +112,42 @@ class CoopLock:
         self.owner: _Task | str | None = None
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        task: _Task | None = getattr(_current, "task", None)
-        if task is None or task.scheduler is not self._scheduler:
+        sched = self._scheduler
+        task = sched.running_task()
+        if task is None:
             # The main thread, between controlled phases: nothing else runs.
             if self.owner is not None:
                 raise RuntimeError("a CoopLock is held outside the controlled run")
             self.owner = "main"
             return True
-        sched = self._scheduler
+        if task.exiting and sched.aborting:
+            # The teardown of a thread of an abandoned run (see Scheduler.run): it must not
+            # raise, and nothing it does is checked, so the lock is taken as it is.
+            self.owner = task
+            return True
         sched.yield_point(task)
         if self.owner is not None:
             if not blocking:
                 return False
             task.blocked_on = self
-            sched.block(task)  # resumes only once this lock is free
+            sched.block(task)  # resumes only once this lock is free (or the run is abandoned)
             task.blocked_on = None
         self.owner = task
         task.held += 1
         return True
 
     def release(self) -> None:
+        sched = self._scheduler
         if self.owner is None:
+            if sched.aborting:
+                return  # taken as it was by an abandoned run's teardown (see acquire)
             raise RuntimeError("release of an unlocked CoopLock")
         if isinstance(self.owner, _Task):
             self.owner.held -= 1
         self.owner = None
-        task: _Task | None = getattr(_current, "task", None)
-        if task is not None and task.scheduler is self._scheduler and not self._scheduler.aborting:
-            self._scheduler.yield_point(task)
+        task = sched.running_task()
+        if task is not None and not sched.aborting:
+            sched.yield_point(task)
 
     def __enter__(self) -> bool:
         return self.acquire()
@@ -176,10 +183,15 @@ class Scheduler:
         self.steps = 0
         self.max_steps = max_steps
         self._finished = threading.Event()
+        self._task_of_thread: dict[int, _Task] = {}  # by threading.get_ident()
 
     def lock(self) -> CoopLock:
         self.locks_made += 1
         return CoopLock(self)
+
+    def running_task(self) -> _Task | None:
+        """The task the calling thread runs (None: the main thread, or a stranger)."""
+        return self._task_of_thread.get(threading.get_ident())
 
     # ---- choosing --------------------------------------------------------------------
 
@@ -219,17 +231,24 @@ class Scheduler:
         self.current = nxt
         nxt.wake.release()
         me.wake.acquire()
-        if self.aborting:
+        self._check_aborting(me)
+
+    def _check_aborting(self, me: _Task) -> None:
+        """Unwind ``me`` if the run is abandoned -- unless it is in its thread's teardown,
+        where an exception would only be reported as unraisable: that goes on, unchecked."""
+        if self.aborting and not me.exiting:
             raise ScheduleAborted(self.abort_reason)
 
     # ---- called by the running task ----------------------------------------------------
 
     def yield_point(self, me: _Task) -> None:
         if self.aborting:
-            raise ScheduleAborted(self.abort_reason)
+            self._check_aborting(me)
+            return
         self.steps += 1
         if self.steps > self.max_steps:
             self._abort(me, f"step limit {self.max_steps} reached (livelock?)")
+            return
         if self.preemptions >= self.preemption_bound:
             return  # no preemption left: the running thread goes on, there is nothing to choose
         nxt = self._choose()
@@ -256,18 +275,20 @@ class Scheduler:
 
     def block(self, me: _Task) -> None:
         """``me`` waits for a held lock: run somebody else (or detect a deadlock)."""
+        if self.aborting:  # an abandoned run's teardown (the only task that runs then)
+            return
         nxt = self._choose()
         if nxt is None:
             self.deadlock = True
             self._abort(me, "deadlock: every live thread waits for a lock")
-        assert nxt is not None
+            return
         if nxt is not me:
             self._hand_over(me, nxt)
 
     def _abort(self, me: _Task, reason: str) -> None:
         self.aborting = True
         self.abort_reason = reason
-        raise ScheduleAborted(reason)
+        self._check_aborting(me)
 
     def _finish(self, me: _Task) -> None:
         me.done = True
@@ -297,11 +318,19 @@ class Scheduler:
     # ---- driving -----------------------------------------------------------------------
 
     def run(self, bodies: Sequence[object], join_timeout: float = 30.0) -> None:
-        """Run ``bodies`` (callables) as the tasks, one at a time, until all finish or abort."""
+        """Run ``bodies`` (callables) as the tasks, one at a time, until all finish or abort.
+
+        Each task runs on a thread of its own, and is done when that thread has *ended*:
+        what the pool does in the thread's teardown (a pool with thread caches flushes
+        them there, from a thread-local's destructor) is part of the task, after its
+        body. Its lock operations are yield points as in the body; its code is not
+        traced (no finer yield points). So a second thread, the task's *keeper*, starts
+        the task's thread, waits for it to end, and only then lets another task run.
+        """
         assert len(bodies) == len(self.tasks)
+        ready = threading.Semaphore(0)
 
         def main(task: _Task, body: object) -> None:
-            _current.task = task
             try:
                 task.wake.acquire()
                 if self.aborting:
@@ -314,15 +343,29 @@ class Scheduler:
                 pass  # (raised in a trace function, it has also switched tracing off)
             finally:
                 sys.settrace(None)
-                _current.task = None
-                self._finish(task)
+                task.exiting = True
+
+        def keeper(task: _Task, body: object) -> None:
+            thread = threading.Thread(target=main, args=(task, body), daemon=True,
+                                      name=f"sched-{task.index}")
+            thread.start()
+            assert thread.ident is not None
+            # Every task's thread is registered before any task runs, and no thread starts
+            # while they run: a thread id is not reused before it is unregistered.
+            self._task_of_thread[thread.ident] = task
+            ready.release()
+            thread.join()
+            del self._task_of_thread[thread.ident]
+            self._finish(task)
 
         threads = [
-            threading.Thread(target=main, args=(t, b), daemon=True, name=f"sched-{t.index}")
+            threading.Thread(target=keeper, args=(t, b), daemon=True, name=f"sched-keeper-{t.index}")
             for t, b in zip(self.tasks, bodies)
         ]
         for th in threads:
             th.start()
+        for _ in threads:
+            ready.acquire()
         try:
             first = self._choose()
         except ReplayMismatch:
@@ -397,20 +440,20 @@ class ScheduleRun:
 
 def _prepared(
     factory: PoolFactory, program: Program, sched: Scheduler
-) -> tuple[ConcurrentPool, Recorder]:
-    """A pool built with the scheduler's locks, after the program's prefix."""
+) -> tuple[ConcurrentPool, Recorder, list[object]]:
+    """A pool built with the scheduler's locks, after the program's prefix (and its slots)."""
     clock = FakeClock(0)
     pool = factory(program.config, clock=clock, lock_factory=sched.lock)
     recorder = Recorder()
     clock.now = program.prefix_time
-    run_sequential(pool, program.prefix, PREFIX_THREAD, clock.now, recorder)
+    prefix_slots = run_sequential(pool, program.prefix, PREFIX_THREAD, clock.now, recorder)
     clock.now = program.concurrent_time
-    return pool, recorder
+    return pool, recorder, prefix_slots
 
 
 def pool_code_of(factory: PoolFactory, program: Program) -> PoolCode:
     """The pool's own code, as seen after the prefix: what a run of ``program`` traces."""
-    pool, recorder = _prepared(factory, program, Scheduler(len(program.threads)))
+    pool, recorder, _ = _prepared(factory, program, Scheduler(len(program.threads)))
     return PoolCode.of(pool, *(e.result for e in recorder.entries))
 
 
@@ -433,7 +476,7 @@ def run_schedule(
     if isinstance(choices, str):
         choices = parse_schedule(choices)
     sched = Scheduler(len(program.threads), choices, preemption_bound=preemption_bound)
-    pool, recorder = _prepared(factory, program, sched)
+    pool, recorder, prefix_slots = _prepared(factory, program, sched)
     code: PoolCode | None = None
     if granularity != "locks":
         # A copy: frames handed out during this run may add code to it, and the next run
@@ -448,7 +491,8 @@ def run_schedule(
             slots: list[object] = []
             try:
                 for index, op in enumerate(program.threads[t]):
-                    run_op(pool, op, slots, t, index, program.concurrent_time, recorder)
+                    run_op(pool, op, slots, t, index, program.concurrent_time, recorder,
+                           prefix_slots)
                     if code is not None:
                         code.note(slots[-1])  # the frame it handed out, if any
             except ScheduleAborted:
