@@ -271,6 +271,14 @@ class ThreadTier:
                 for lock in reversed(taken):
                     lock.release()
 
+    def thread_ended(self, tc: ThreadCache) -> None:
+        """The thread of ``tc`` ended (called in its teardown): its frames go back."""
+        # Only the ended thread took frames out through this cache, so once it ended only a
+        # release by another thread can add to it: an empty look skips the locks, and a frame
+        # added after it waits for the next drain (resize, auto_tune, cleanup, close).
+        if tc.holds_anything():
+            self.flush_thread(tc)
+
     def flush_current_thread(self) -> None:
         tc: ThreadCache | None = getattr(self._local, "cache", None)
         if tc is not None:
@@ -302,8 +310,5 @@ class ThreadTier:
 
 def _thread_ended(tier_ref: weakref.ref[ThreadTier], tc_ref: weakref.ref[ThreadCache], _: object) -> None:
     tier, tc = tier_ref(), tc_ref()
-    # Only the ended thread took frames out through this cache, so once it ended only a
-    # release by another thread can add to it: an empty look skips the locks, and a frame
-    # added after it waits for the next drain (resize, auto_tune, cleanup, close).
-    if tier is not None and tc is not None and tc.holds_anything():
-        tier.flush_thread(tc)
+    if tier is not None and tc is not None:
+        tier.thread_ended(tc)

@@ -669,6 +669,17 @@ def standard_programs() -> list[Program]:
     7. acquire/release against a cleanup that finds an expired idle frame;
     8. a mixed program: hierarchy, resize to 0 and a GC pressure check.
 
+    With thread caches (one class of two prefilled frames, a cache of one frame per thread):
+
+    9. two acquire/release pairs: two refills from one shared list, hits and returns
+       through the caches, and each thread's exit flushing its cache while the other runs;
+    10. acquire/release against a snapshot, which must see the counts of a thread's cache
+        before, during and after that thread's exit;
+    11. a cross-thread release (into the cache of the main thread, which took the frame out
+        in the prefix) against close, which must leave no cached frame behind;
+    12. two frames released at the cache's limit (a flush of its coldest frame to the
+        shared list) against a shrinking resize, which drains every cache.
+
     The order puts first the programs that show the most kinds of bugs, so that a broken
     pool fails early (:func:`explore_programs` stops at the first failure).
     """
@@ -677,8 +688,10 @@ def standard_programs() -> list[Program]:
         AutoTune,
         CheckGC,
         Cleanup,
+        Close,
         GetOrCreate,
         Release,
+        ReleasePrefix,
         Resize,
     )
     from framepool_spec.config import MAX_IDLE_MS, FrameType, PoolConfig
@@ -699,6 +712,10 @@ def standard_programs() -> list[Program]:
         enable_size_classes=True, enable_auto_tuning=True, enable_gc_integration=True,
         initial_pool_sizes=(1, 1), max_pool_sizes=(2, 2), gc_pressure_threshold=0.1,
     )
+    cached = PoolConfig(
+        enable_size_classes=False, enable_auto_tuning=False, initial_pool_sizes=(2,),
+        max_pool_sizes=(2,), thread_cache_size=1,
+    )
     r, c = FrameType.REGULAR, FrameType.CALL
     pair = (Acquire(r), Release(0))
     expired = MAX_IDLE_MS + 1  # the prefilled frame is idle for longer than cleanup allows
@@ -717,6 +734,10 @@ def standard_programs() -> list[Program]:
              (Acquire(r), Resize(1, 0), CheckGC())),
             0, 1,
         ),
+        Program(cached, (), ((Acquire(r),), (Acquire(r),))),
+        Program(cached, (), ((Acquire(r),), (Stats(),))),
+        Program(cached, (Acquire(r), Acquire(r), Release(0)), ((ReleasePrefix(1),), (Close(),))),
+        Program(cached, (Acquire(r),), ((Acquire(r), ReleasePrefix(0)), (Resize(0, 1),))),
     ]
 
 
