@@ -267,8 +267,10 @@ class TornStatisticsSnapshot(FramePoolManager):
         per_class: list[list[TypeCounts]] = []
         for pool in self._pools:
             with pool.lock:
-                classes.append(pool.counts_locked())
+                classes.append(pool.counts_locked(self._class_caches_locked(pool)))
                 per_class.append([pool.tracker.type_counts(t) for t in FrameType])
+        per_class.extend([tracker.type_counts(t) for t in FrameType]
+                         for tracker in self._thread_trackers_locked())
         by_type = tuple(
             TypeCounts(
                 pool_allocations=sum(c[t].pool_allocations for c in per_class),

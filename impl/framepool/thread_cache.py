@@ -259,17 +259,15 @@ class ThreadTier:
         return tc
 
     def flush_thread(self, tc: ThreadCache) -> None:
-        """Give every frame of ``tc`` back to the shared lists (the thread ended, or asked to)."""
+        """Give every frame of ``tc`` back to the shared lists (the thread ended, or asked to).
+
+        Under ``tc.lock`` throughout (so no snapshot sees it half done), and the lock of
+        each class that has something to give back, one at a time."""
         with tc.lock:
-            taken: list[LockLike] = []
-            try:
-                for pool in self._pools:
-                    pool.lock.acquire()
-                    taken.append(pool.lock)
-                self.drain_locked(tc)
-            finally:
-                for lock in reversed(taken):
-                    lock.release()
+            for pool, cc in zip(self._pools, tc.classes):
+                if cc.frames or cc.slots:
+                    with pool.lock:
+                        self._drain_class_locked(pool, cc)
 
     def thread_ended(self, tc: ThreadCache) -> None:
         """The thread of ``tc`` ended (called in its teardown): its frames go back."""
@@ -287,11 +285,15 @@ class ThreadTier:
     def drain_locked(self, tc: ThreadCache) -> None:
         """Move ``tc``'s frames and slots back to the shared lists. Holds ``tc.lock`` and every class lock."""
         for pool, cc in zip(self._pools, tc.classes):
-            pool.reserved -= cc.slots
-            cc.slots = 0
-            if cc.frames:
-                self._to_shared_locked(pool, cc.frames)
-                cc.frames = []
+            self._drain_class_locked(pool, cc)
+
+    def _drain_class_locked(self, pool: FramePool, cc: ClassCache) -> None:
+        """Move one class cache's frames and slots back to its class (its thread's lock and the class lock held)."""
+        pool.reserved -= cc.slots
+        cc.slots = 0
+        if cc.frames:
+            self._to_shared_locked(pool, cc.frames)
+            cc.frames = []
 
     def drain_all_locked(self) -> None:
         """Drain every thread cache (the caller holds every lock of the manager)."""

@@ -60,7 +60,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 
 from framepool_spec.concurrency.linearizability import CheckResult, check_history
@@ -81,6 +81,7 @@ from framepool_spec.concurrency.programs import (
     run_sequential,
     tokenize,
 )
+from framepool_spec.config import FrameType, PoolConfig
 
 
 class ScheduleAborted(BaseException):
@@ -659,26 +660,23 @@ def standard_programs() -> list[Program]:
 
     0. two acquire/release pairs on a one-frame class: two acquisitions (a hit and a miss),
        two releases racing for the last idle slot;
-    1. a snapshot must be atomic across classes: acquisitions in class 0, then class 1,
+    1. with thread caches (as 3 and 5: one class of two prefilled frames, caches of one
+       frame): two acquisitions, each refilling its thread's cache from one shared list,
+       and each thread's exit flushing its cache while the other runs;
+    2. a snapshot must be atomic across classes: acquisitions in class 0, then class 1,
        against a snapshot (showing the second but not the first is not linearizable);
-    2. acquire/release against auto_tune;
-    3. auto_tune against cleanup: two manager-wide operations taking all locks;
-    4. acquire/release against a statistics snapshot;
-    5. acquire/release against a shrinking resize;
-    6. auto_tune against a resize up and down;
-    7. acquire/release against a cleanup that finds an expired idle frame;
-    8. a mixed program: hierarchy, resize to 0 and a GC pressure check.
-
-    With thread caches (one class of two prefilled frames, a cache of one frame per thread):
-
-    9. two acquire/release pairs: two refills from one shared list, hits and returns
-       through the caches, and each thread's exit flushing its cache while the other runs;
-    10. acquire/release against a snapshot, which must see the counts of a thread's cache
-        before, during and after that thread's exit;
-    11. a cross-thread release (into the cache of the main thread, which took the frame out
-        in the prefix) against close, which must leave no cached frame behind;
-    12. two frames released at the cache's limit (a flush of its coldest frame to the
-        shared list) against a shrinking resize, which drains every cache.
+    3. with thread caches: an acquisition against a snapshot, which must see the counts of
+       the thread's cache before, during and after that thread's exit;
+    4. acquire/release against auto_tune;
+    5. with thread caches: a cross-thread release (into the cache of the main thread, which
+       took the frame out in the prefix and keeps another one cached: the cache is at its
+       limit and flushes its coldest frame) against close, which must leave no cached frame;
+    6. auto_tune against cleanup: two manager-wide operations taking all locks;
+    7. acquire/release against a statistics snapshot;
+    8. acquire/release against a shrinking resize;
+    9. auto_tune against a resize up and down;
+    10. acquire/release against a cleanup that finds an expired idle frame;
+    11. a mixed program: hierarchy, resize to 0 and a GC pressure check.
 
     The order puts first the programs that show the most kinds of bugs, so that a broken
     pool fails early (:func:`explore_programs` stops at the first failure).
@@ -694,7 +692,7 @@ def standard_programs() -> list[Program]:
         ReleasePrefix,
         Resize,
     )
-    from framepool_spec.config import MAX_IDLE_MS, FrameType, PoolConfig
+    from framepool_spec.config import MAX_IDLE_MS
 
     one_class = PoolConfig(
         enable_size_classes=False, enable_auto_tuning=False, initial_pool_sizes=(1,),
@@ -712,17 +710,16 @@ def standard_programs() -> list[Program]:
         enable_size_classes=True, enable_auto_tuning=True, enable_gc_integration=True,
         initial_pool_sizes=(1, 1), max_pool_sizes=(2, 2), gc_pressure_threshold=0.1,
     )
-    cached = PoolConfig(
-        enable_size_classes=False, enable_auto_tuning=False, initial_pool_sizes=(2,),
-        max_pool_sizes=(2,), thread_cache_size=1,
-    )
     r, c = FrameType.REGULAR, FrameType.CALL
     pair = (Acquire(r), Release(0))
     expired = MAX_IDLE_MS + 1  # the prefilled frame is idle for longer than cleanup allows
     return [
         Program(one_class, (), (pair, pair)),
+        Program(CACHED, (), ((Acquire(r),), (Acquire(r),))),
         Program(two_classes, (), ((Acquire(r), Acquire(c)), (Stats(),))),
+        Program(CACHED, (), ((Acquire(r),), (Stats(),))),
         Program(tuning, (Acquire(r),), (pair, (AutoTune(),))),
+        Program(CACHED, (Acquire(r), Acquire(r), Release(0)), ((ReleasePrefix(1),), (Close(),))),
         Program(tuning, (Acquire(r),), ((AutoTune(),), (Cleanup(),))),
         Program(one_class, (), (pair, (Stats(),))),
         Program(one_class, (), (pair, (Resize(0, 0),))),
@@ -734,10 +731,40 @@ def standard_programs() -> list[Program]:
              (Acquire(r), Resize(1, 0), CheckGC())),
             0, 1,
         ),
-        Program(cached, (), ((Acquire(r),), (Acquire(r),))),
-        Program(cached, (), ((Acquire(r),), (Stats(),))),
-        Program(cached, (Acquire(r), Acquire(r), Release(0)), ((ReleasePrefix(1),), (Close(),))),
-        Program(cached, (Acquire(r),), ((Acquire(r), ReleasePrefix(0)), (Resize(0, 1),))),
+    ]
+
+
+CACHED = PoolConfig(
+    enable_size_classes=False, enable_auto_tuning=False, initial_pool_sizes=(2,),
+    max_pool_sizes=(2,), thread_cache_size=1,
+)
+"""The thread-cache programs' configuration: one class of two prefilled frames; each
+thread's cache keeps one frame, and moves one at a time to and from the shared list."""
+
+
+def thorough_programs() -> list[Program]:
+    """The standard programs, and larger ones with thread caches for ``-m deep``: hits from a
+    thread's own cache, releases at its limit, and drains by resize, auto_tune and cleanup
+    against hand-outs, refills and a cross-thread release."""
+    from framepool_spec.concurrency.programs import (
+        Acquire,
+        AutoTune,
+        Cleanup,
+        Release,
+        ReleasePrefix,
+        Resize,
+    )
+    from framepool_spec.config import MAX_IDLE_MS
+
+    r = FrameType.REGULAR
+    pair = (Acquire(r), Release(0))
+    tuning = replace(CACHED, enable_auto_tuning=True, max_pool_sizes=(4,))
+    return standard_programs() + [
+        Program(CACHED, (), (pair + (Acquire(r),), pair)),
+        Program(CACHED, (), ((Acquire(r), Acquire(r), Release(0), Release(1)), (Resize(0, 1),))),
+        Program(CACHED, (Acquire(r),), ((Acquire(r), ReleasePrefix(0)), (Resize(0, 1),))),
+        Program(tuning, (Acquire(r), Release(0)), ((Acquire(r), Acquire(r)), (AutoTune(),))),
+        Program(CACHED, (Acquire(r), Release(0)), (pair, (Cleanup(),)), 0, MAX_IDLE_MS + 1),
     ]
 
 
