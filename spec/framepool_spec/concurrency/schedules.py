@@ -22,6 +22,13 @@ choices gives the same execution (the program and the pool are deterministic:
 the clock is fake, and only one thread runs at a time). :func:`explore`
 enumerates every schedule within the bound, depth first.
 
+A task is done when its thread has *ended*, not when its body returns: what the pool
+does in a thread's teardown (a pool with thread caches flushes them there, from a
+thread-local's destructor) is part of the task. Its lock operations are yield points
+like the body's; its code is not traced (see :meth:`Scheduler.run`). The
+linearizability checker places each worker's exit between its last response and the
+final phase.
+
 Lock granularity is complete for a pool that keeps its lock discipline (code
 between two lock operations then touches only data no other thread can touch
 at that moment); a pool that breaks it has races between lock operations,
