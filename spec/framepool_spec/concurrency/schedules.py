@@ -35,9 +35,10 @@ at that moment); a pool that breaks it has races between lock operations,
 which only the finer granularities can show. A fine yield point is no choice
 while the running thread holds every lock the pool made (see
 :meth:`Scheduler.fine_yield_point`), and once the preemption bound is reached
-the threads run untraced. What the passes cost on the 9 standard programs and
+the threads run untraced. What the passes cost on the standard programs and
 the real pool (measured on the 2-core development machine, shared, so +-50%;
-a schedule costs 3-8 ms, half of it building a fresh pool)::
+a schedule costs 3-8 ms, half of it building a fresh pool; the first table is
+the 9 programs without thread caches, before the 3 with them were added)::
 
     granularity  bound   schedules per program              all      seconds
     locks        2       42 136 136 174 136 24 136 136 306   1,288    5
@@ -46,13 +47,18 @@ a schedule costs 3-8 ms, half of it building a fresh pool)::
     opcodes      1       362 260 351 218 290 254 227 290 692 2,944    14
     opcodes      2       program 0 alone: 16,880, ~2 min     ~10^5+   hours
 
+    the 12 standard programs (3 with thread caches: programs 1, 3, 5):
+    locks        2       42 222 136 234 136 144 174 136 24 136 136 306   1,826   9
+    opcodes      1       376 678 265 466 350 321 220 298 262 230 298 698 4,462   21
+
 Opcode granularity under bound 2 grows with the square of a program's yield
 points, so the default run (``DEFAULT_PASSES``) is lock granularity under
-bound 2 plus opcode granularity under bound 1 (~20 s): every single preemption
+bound 2 plus opcode granularity under bound 1 (~30 s): every single preemption
 anywhere in the pool's code, and every pair at lock operations. ``-m deep``
-(``DEEP_PASSES``) adds a preemption to each and samples opcode granularity
-under bound 2. Every broken variant of ``tests/broken_concurrent.py`` fails
-within 8 s of the default run (most within 2 s).
+(``DEEP_PASSES``) adds a preemption to each, samples opcode granularity under
+bound 2, and explores the larger thread-cache programs of
+:func:`thorough_programs`. Every broken variant of ``tests/broken_concurrent.py``
+fails within 15 s of the default run (most within 5 s).
 
 Each schedule's recorded history goes to the linearizability checker, so the
 per-operation results and the final counts must fit some sequential order of
