@@ -18,6 +18,21 @@ only an interleaving can show the bug. The copied method bodies follow
     frame's class lock.
 (g) ``torn_statistics_snapshot``: counts() reads each class under its own lock, one class
     after another, instead of under all locks at once.
+
+With thread caches (``framepool.thread_cache``):
+
+(h) ``refill_trims_after_unlock``: a refill copies the warmest shared frames into the
+    thread's cache under the class lock, and trims them off the shared list after dropping
+    it (the frames are the thread's now, it reasons): two refills can take one frame.
+(i) ``close_flushes_first``: close gives every thread cache's frames back one cache at a
+    time (with ``flush_thread``), then closes the classes under all locks: a frame
+    released into a cache in between survives close.
+(j) ``exit_retires_counts_late``: a thread that ends gives its frames back and leaves the
+    registry of caches (which would otherwise keep every thread that ever used the
+    manager); its counts are moved to the classes afterwards, so a snapshot in between
+    misses them.
+(k) ``refill_without_class_lock``: a refill moves the shared frames into the cache under
+    the thread's own lock only (the class lock is taken for a miss).
 """
 
 from __future__ import annotations
@@ -30,6 +45,7 @@ from typing import Any
 from framepool import FramePoolManager, FrameType, PooledFrame
 from framepool.frame import ACTIVE, AVAILABLE, DESTROYED, STATE_NAMES
 from framepool.pool import FramePool, LockLike
+from framepool.thread_cache import ClassCache, ThreadCache, ThreadTier
 from framepool.tracker import EventType
 from framepool_spec.config import (
     MAX_FRAME_AGE_MS,
@@ -251,8 +267,10 @@ class TornStatisticsSnapshot(FramePoolManager):
         per_class: list[list[TypeCounts]] = []
         for pool in self._pools:
             with pool.lock:
-                classes.append(pool.counts_locked())
+                classes.append(pool.counts_locked(self._class_caches_locked(pool)))
                 per_class.append([pool.tracker.type_counts(t) for t in FrameType])
+        per_class.extend([tracker.type_counts(t) for t in FrameType]
+                         for tracker in self._thread_trackers_locked())
         by_type = tuple(
             TypeCounts(
                 pool_allocations=sum(c[t].pool_allocations for c in per_class),
@@ -273,6 +291,162 @@ class TornStatisticsSnapshot(FramePoolManager):
             )
 
 
+# ---- thread caches ---------------------------------------------------------------------
+
+
+class _RefillApart(ThreadTier):
+    """ThreadTier.acquire line for line, with the refill of an empty cache (or the miss)
+    moved into ``_refill``, which each variant below writes its own way."""
+
+    def acquire(self, pool: FramePool, frame_type: FrameType, clock: Callable[[], int]) -> PooledFrame:
+        try:
+            tc: ThreadCache = self._local.cache
+        except AttributeError:
+            tc = self._register()
+        cc = tc.classes[pool.size_class]
+        with tc.lock:
+            if pool.closed:
+                raise PoolClosedError("the pool manager is closed")
+            cc.acquisitions += 1
+            frames = cc.frames
+            created = None if frames else self._refill(pool, tc, cc, frame_type, clock)
+            if frames:
+                frame = frames.pop()
+                cc.hits += 1
+                code = frame_type * 4 + _POOL_ALLOC
+            else:
+                assert created is not None
+                frame = created
+                cc.misses += 1
+                code = frame_type * 4 + _DIRECT_ALLOC
+            tc.counts[code] += 1
+            if tc.timeline is not None:
+                tc.timeline.append(code, clock())
+            frame._state = ACTIVE
+            frame.frame_type = frame_type
+            frame.usage_count += 1
+            cc.active += 1
+            if cc.active > cc.peak_active:  # noqa: PLR1730 -- as framepool.thread_cache has it
+                cc.peak_active = cc.active
+            return frame
+
+    def _refill(
+        self, pool: FramePool, tc: ThreadCache, cc: ClassCache, frame_type: FrameType,
+        clock: Callable[[], int],
+    ) -> PooledFrame | None:
+        """Fill the empty cache ``cc`` from the shared list; None, or the new frame of a miss."""
+        raise NotImplementedError
+
+    def _take_locked(self, pool: FramePool, tc: ThreadCache, cc: ClassCache, moved: list[PooledFrame]) -> None:
+        for frame in moved:
+            frame._holder = tc
+        cc.frames.extend(moved)
+        if len(moved) > cc.slots:
+            pool.reserved += len(moved) - cc.slots
+            cc.slots = len(moved)
+        if len(cc.frames) > cc.peak_cached:  # noqa: PLR1730 -- as framepool.thread_cache has it
+            cc.peak_cached = len(cc.frames)
+
+    def _miss_locked(
+        self, pool: FramePool, tc: ThreadCache, cc: ClassCache, frame_type: FrameType,
+        clock: Callable[[], int],
+    ) -> PooledFrame:
+        frame = pool.frame_class(frame_type, pool, clock())
+        frame._holder = tc
+        pool.created += 1
+        if self.auto_expand:
+            wanted = min(cc.active + 1, pool.max_size)
+            if wanted > pool.current_size:
+                pool.set_size_locked(wanted)
+        return frame
+
+
+class _RefillTrimsAfterUnlock(_RefillApart):
+    def _refill(
+        self, pool: FramePool, tc: ThreadCache, cc: ClassCache, frame_type: FrameType,
+        clock: Callable[[], int],
+    ) -> PooledFrame | None:
+        with pool.lock:
+            shared = pool.available
+            if not shared:
+                return self._miss_locked(pool, tc, cc, frame_type, clock)
+            moved = shared[-self.batch :]
+            self._take_locked(pool, tc, cc, moved)
+        # BUG (h): the frames are ours now (their holder says so): trim the shared list unlocked.
+        del shared[-len(moved) :]
+        return None
+
+
+class _RefillWithoutClassLock(_RefillApart):
+    def _refill(
+        self, pool: FramePool, tc: ThreadCache, cc: ClassCache, frame_type: FrameType,
+        clock: Callable[[], int],
+    ) -> PooledFrame | None:
+        shared = pool.available
+        if shared:  # BUG (k): under our own lock only -- the frames become ours
+            moved = shared[-self.batch :]
+            del shared[-self.batch :]
+            self._take_locked(pool, tc, cc, moved)
+            return None
+        with pool.lock:
+            return self._miss_locked(pool, tc, cc, frame_type, clock)
+
+
+class _ExitRetiresCountsLate(ThreadTier):
+    def thread_ended(self, tc: ThreadCache) -> None:
+        # Give the frames back, and drop the dead thread's cache: the registry would
+        # otherwise keep every thread that ever used the manager.
+        self.flush_thread(tc)
+        with self.registry_lock:
+            self.caches.remove(tc)
+        # BUG (j): its counts move to the classes only now, after it left the registry.
+        for pool, cc in zip(self._pools, tc.classes):
+            with pool.lock:
+                pool.acquisitions += cc.acquisitions
+                pool.hits += cc.hits
+                pool.misses += cc.misses
+                pool.releases += cc.releases
+                pool.returns += cc.returns
+                pool.overflows += cc.overflows
+                pool.destroyed += cc.destroyed
+                pool.active += cc.active
+                pool.peak_active += cc.peak_active
+                pool.peak_available += cc.peak_cached
+        with self._pools[0].lock:  # the per-type counts are summed over every tracker
+            for code, n in enumerate(tc.counts):
+                self._pools[0].event_counts[code] += n
+
+
+def _with_tier(cls: type[ThreadTier]) -> type[FramePoolManager]:
+    """A FramePoolManager whose thread tier is ``cls`` (a ThreadTier with one method changed)."""
+
+    class Manager(FramePoolManager):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            if self._tier is not None:
+                self._tier.__class__ = cls
+
+    Manager.__name__ = Manager.__qualname__ = cls.__name__.lstrip("_")
+    return Manager
+
+
+class CloseFlushesFirst(FramePoolManager):
+    def close(self) -> None:
+        if self._tier is not None:
+            # Every thread's cached frames back to the classes, one cache at a time ...
+            with self._tier.registry_lock:
+                caches = list(self._tier.caches)
+            for tc in caches:
+                self._tier.flush_thread(tc)
+        # BUG (i): ... then the classes close; a frame released into a cache meanwhile stays.
+        with self._all_locks():
+            if self._closed:
+                return
+            for pool in self._pools:
+                pool.close_locked()
+            self._closed = True
+
+
 BROKEN: dict[str, type[FramePoolManager]] = {
     "missing_release_lock": _with_pools(_ReleaseWithoutLock),
     "stats_outside_lock": _with_pools(_StatsOutsideLock),
@@ -281,4 +455,8 @@ BROKEN: dict[str, type[FramePoolManager]] = {
     "release_appends_after_unlock": _with_pools(_ReleaseAppendsAfterUnlock),
     "release_under_meta_lock": _with_pools(_ReleaseUnderMetaLock),
     "torn_statistics_snapshot": TornStatisticsSnapshot,
+    "refill_trims_after_unlock": _with_tier(_RefillTrimsAfterUnlock),
+    "close_flushes_first": CloseFlushesFirst,
+    "exit_retires_counts_late": _with_tier(_ExitRetiresCountsLate),
+    "refill_without_class_lock": _with_tier(_RefillWithoutClassLock),
 }

@@ -7,7 +7,7 @@ each, a prefix of up to 3), each run ``REPEATS`` times on real threads.
 Real threads on CPython 3.11 switch only at calls and backward jumps, so most
 broken variants (tests/broken_concurrent.py, which carry no hints) almost never
 show on them; the schedule explorer finds every one (tests/test_schedules.py).
-``run_conformance(threads=2)``, which runs both, must catch all seven; real
+``run_conformance(threads=2)``, which runs both, must catch all eleven; real
 threads alone are shown catching the variant whose window is widest.
 """
 
@@ -28,6 +28,7 @@ from framepool.pool import LockLike
 from framepool_spec.concurrency import (
     Acquire,
     AutoTune,
+    CheckGC,
     Cleanup,
     ConcurrencyFailure,
     GetOrCreate,
@@ -169,6 +170,24 @@ def test_shrink_destroys_the_coldest() -> None:
     assert not check_history(cfg, base + [_e(6, 0, Acquire(R), 13, 14, "frame", 0)]).ok
     # Nor a third, new frame while one is idle.
     assert not check_history(cfg, base + [_e(6, 0, Acquire(R), 13, 14, "frame", 2)]).ok
+
+
+def test_a_threads_cache_is_its_own_until_it_ends() -> None:
+    # t0 takes the prefilled frame through its cache and gives it back there. While t0 runs,
+    # t1 cannot hit it (other threads' caches are not searched); once t0 may have ended (its
+    # cache flushed to the shared list), t1 may.
+    cfg = PoolConfig(enable_size_classes=False, enable_auto_tuning=False,
+                     initial_pool_sizes=(1,), max_pool_sizes=(2,), thread_cache_size=1)
+    t0 = [
+        _e(0, 0, Acquire(R), 1, 2, "frame", 0),
+        _e(1, 0, Release(0), 3, 4, "value", True, arg=0, index=1),
+    ]
+    alive = [_e(3, 0, CheckGC(), 7, 8, "value", False, index=2)]
+    hit, miss = (_e(2, 1, Acquire(R), 5, 6, "frame", token) for token in (0, 1))
+    assert check_history(cfg, t0 + [hit]).ok
+    assert check_history(cfg, t0 + [miss]).ok
+    assert check_history(cfg, t0 + [hit] + alive).outcome is Outcome.ILLEGAL
+    assert check_history(cfg, t0 + [miss] + alive).ok
 
 
 def test_fingerprint_ignores_creation_order() -> None:

@@ -37,6 +37,7 @@ from framepool_spec.concurrency.schedules import (
     repeat_ops,
     run_schedule,
     standard_programs,
+    thorough_programs,
 )
 from framepool_spec.config import FrameType, PoolConfig
 
@@ -50,7 +51,7 @@ SHAPE = ProgramShape(min_threads=2, max_threads=2, max_ops=3, max_prefix=2)
 DEEP_EXAMPLES = 40
 DEEP_SHAPE = ProgramShape(min_threads=2, max_threads=3, max_ops=4, max_prefix=3)
 DEEP_CAP = 5_000  # schedules per drawn program (the standard programs run to completion)
-FINE_ONLY = {"missing_release_lock", "release_under_meta_lock"}
+FINE_ONLY = {"missing_release_lock", "release_under_meta_lock", "refill_without_class_lock"}
 """Variants with no lock operation inside their race window: only opcode granularity shows them."""
 
 
@@ -177,7 +178,7 @@ def test_exploration_is_deterministic() -> None:
 
 
 def test_replay_of_a_wrong_id_is_reported() -> None:
-    program = standard_programs()[4]
+    program = standard_programs()[7]
     run = run_schedule(FramePoolManager, program, "7")
     assert run.failed and "replay mismatch" in run.aborted
 
@@ -199,9 +200,9 @@ def test_drawn_programs_all_schedules_deep(program: Program) -> None:
 
 @pytest.mark.deep
 @pytest.mark.parametrize("each", DEEP_PASSES, ids=str)
-@pytest.mark.parametrize("index", range(len(standard_programs())))
+@pytest.mark.parametrize("index", range(len(thorough_programs())))
 def test_standard_programs_all_schedules_deep(index: int, each: ExplorationPass) -> None:
-    (result,) = explore_programs(FramePoolManager, [standard_programs()[index]], [each])
+    (result,) = explore_programs(FramePoolManager, [thorough_programs()[index]], [each])
     assert not result.failed, result.report()
     assert result.complete or result.schedules == each.max_schedules
 

@@ -47,6 +47,9 @@ STRESS_CONFIG = PoolConfig(
     max_pool_sizes=(16, 16, 8, 8, 8, 8, 4, 4),
     gc_pressure_threshold=0.5,
 )
+CACHED_STRESS_CONFIG = replace(STRESS_CONFIG, thread_cache_size=4)
+"""With thread caches: refills, flushes at the limit, drains by resize, auto_tune and
+cleanup against them, and each thread's exit."""
 
 _KINDS = ("acquire",) * 30 + ("child",) * 15 + ("release",) * 40 + (
     "statistics", "statistics", "auto_tune", "cleanup", "check_gc", "resize", "release_parent",
@@ -67,7 +70,7 @@ class ThreadLog:
 
 
 def run_ops(manager: FramePoolManager, ops: list[tuple[str, int]], me: int, log: ThreadLog,
-            clock: FakeClock) -> None:
+            clock: FakeClock, config: PoolConfig = STRESS_CONFIG) -> None:
     """Run one thread's list; at the end release everything it still holds (leaves first)."""
     held: list[PooledFrame] = []
     mark = ("holder", me)
@@ -118,7 +121,7 @@ def run_ops(manager: FramePoolManager, ops: list[tuple[str, int]], me: int, log:
             manager.check_gc_pressure()
         else:
             c = arg % 8
-            manager.resize(c, (arg >> 8) % (STRESS_CONFIG.max_pool_sizes[c] + 1))
+            manager.resize(c, (arg >> 8) % (config.max_pool_sizes[c] + 1))
     while held:
         leaves = [f for f in held if not f.children]
         for frame in leaves:
@@ -135,9 +138,9 @@ class Outcome:
 
 
 def run_stress(factory: Callable[..., FramePoolManager], op_lists: list[list[tuple[str, int]]],
-               *, concurrent: bool) -> Outcome:
+               *, concurrent: bool, config: PoolConfig = STRESS_CONFIG) -> Outcome:
     clock = FakeClock(0)
-    manager = factory(STRESS_CONFIG, clock=clock)
+    manager = factory(config, clock=clock)
     logs = [ThreadLog() for _ in op_lists]
     stuck: list[int] = []
     if concurrent:
@@ -145,7 +148,7 @@ def run_stress(factory: Callable[..., FramePoolManager], op_lists: list[list[tup
 
         def body(t: int) -> None:
             barrier.wait()
-            run_ops(manager, op_lists[t], t, logs[t], clock)
+            run_ops(manager, op_lists[t], t, logs[t], clock, config)
 
         threads = [threading.Thread(target=body, args=(t,), daemon=True) for t in range(len(op_lists))]
         old = sys.getswitchinterval()
@@ -160,7 +163,7 @@ def run_stress(factory: Callable[..., FramePoolManager], op_lists: list[list[tup
         stuck = [t for t, th in enumerate(threads) if th.is_alive()]
     else:
         for t, ops in enumerate(op_lists):
-            run_ops(manager, ops, t, logs[t], clock)
+            run_ops(manager, ops, t, logs[t], clock, config)
     errors: Counter[str] = Counter()
     for log in logs:
         errors.update(log.errors)
@@ -200,13 +203,14 @@ def _managers(cls: type[FramePoolManager]) -> Callable[..., FramePoolManager]:
     return lambda config, clock: cls(config, clock=clock)
 
 
-def test_stress_eight_threads_ten_thousand_ops() -> None:
+@pytest.mark.parametrize("config", [STRESS_CONFIG, CACHED_STRESS_CONFIG], ids=["shared", "cached"])
+def test_stress_eight_threads_ten_thousand_ops(config: PoolConfig) -> None:
     op_lists = [make_ops(1000 + t, OPS) for t in range(THREADS)]
-    together = run_stress(_managers(FramePoolManager), op_lists, concurrent=True)
+    together = run_stress(_managers(FramePoolManager), op_lists, concurrent=True, config=config)
     assert not together.stuck, f"deadlock (timeout): threads {together.stuck}"
     problems = check_accounted(together)
     assert not problems, "\n".join(problems[:20])
-    alone = run_stress(_managers(FramePoolManager), op_lists, concurrent=False)
+    alone = run_stress(_managers(FramePoolManager), op_lists, concurrent=False, config=config)
     assert not check_accounted(alone)
     assert interleaving_free(together.counts) == interleaving_free(alone.counts)
     assert together.errors == alone.errors
@@ -216,12 +220,13 @@ def test_stress_eight_threads_ten_thousand_ops() -> None:
 
 
 @pytest.mark.deep
-def test_stress_deep() -> None:
+@pytest.mark.parametrize("config", [STRESS_CONFIG, CACHED_STRESS_CONFIG], ids=["shared", "cached"])
+def test_stress_deep(config: PoolConfig) -> None:
     op_lists = [make_ops(3000 + t, 5 * OPS) for t in range(THREADS)]
-    together = run_stress(_managers(FramePoolManager), op_lists, concurrent=True)
+    together = run_stress(_managers(FramePoolManager), op_lists, concurrent=True, config=config)
     problems = check_accounted(together)
     assert not problems, "\n".join(problems[:20])
-    alone = run_stress(_managers(FramePoolManager), op_lists, concurrent=False)
+    alone = run_stress(_managers(FramePoolManager), op_lists, concurrent=False, config=config)
     assert interleaving_free(together.counts) == interleaving_free(alone.counts)
     assert together.errors == alone.errors
 

@@ -271,17 +271,23 @@ class ThreadTier:
         return tc
 
     def flush_thread(self, tc: ThreadCache) -> None:
-        """Give every frame of ``tc`` back to the shared lists (the thread ended, or asked to)."""
+        """Give every frame of ``tc`` back to the shared lists (the thread ended, or asked to).
+
+        Under ``tc.lock`` throughout (so no snapshot sees it half done), and the lock of
+        each class that has something to give back, one at a time."""
         with tc.lock:
-            taken: list[LockLike] = []
-            try:
-                for pool in self._pools:
-                    pool.lock.acquire()
-                    taken.append(pool.lock)
-                self.drain_locked(tc)
-            finally:
-                for lock in reversed(taken):
-                    lock.release()
+            for pool, cc in zip(self._pools, tc.classes):
+                if cc.frames or cc.slots:
+                    with pool.lock:
+                        self._drain_class_locked(pool, cc)
+
+    def thread_ended(self, tc: ThreadCache) -> None:
+        """The thread of ``tc`` ended (called in its teardown): its frames go back."""
+        # Only the ended thread took frames out through this cache, so once it ended only a
+        # release by another thread can add to it: an empty look skips the locks, and a frame
+        # added after it waits for the next drain (resize, auto_tune, cleanup, close).
+        if tc.holds_anything():
+            self.flush_thread(tc)
 
     def flush_current_thread(self) -> None:
         tc: ThreadCache | None = getattr(self._local, "cache", None)
@@ -291,11 +297,15 @@ class ThreadTier:
     def drain_locked(self, tc: ThreadCache) -> None:
         """Move ``tc``'s frames and slots back to the shared lists. Holds ``tc.lock`` and every class lock."""
         for pool, cc in zip(self._pools, tc.classes):
-            pool.reserved -= cc.slots
-            cc.slots = 0
-            if cc.frames:
-                self._to_shared_locked(pool, cc.frames)
-                cc.frames = []
+            self._drain_class_locked(pool, cc)
+
+    def _drain_class_locked(self, pool: FramePool, cc: ClassCache) -> None:
+        """Move one class cache's frames and slots back to its class (its thread's lock and the class lock held)."""
+        pool.reserved -= cc.slots
+        cc.slots = 0
+        if cc.frames:
+            self._to_shared_locked(pool, cc.frames)
+            cc.frames = []
 
     def class_counts_locked(self, size_class: int, types: Sequence[FrameType]) -> TierCounts:
         """What every thread cache adds to ``size_class``, which serves ``types`` (all locks held)."""
@@ -332,8 +342,5 @@ class ThreadTier:
 
 def _thread_ended(tier_ref: weakref.ref[ThreadTier], tc_ref: weakref.ref[ThreadCache], _: object) -> None:
     tier, tc = tier_ref(), tc_ref()
-    # Only the ended thread took frames out through this cache, so once it ended only a
-    # release by another thread can add to it: an empty look skips the locks, and a frame
-    # added after it waits for the next drain (resize, auto_tune, cleanup, close).
-    if tier is not None and tc is not None and tc.holds_anything():
-        tier.flush_thread(tc)
+    if tier is not None and tc is not None:
+        tier.thread_ended(tc)

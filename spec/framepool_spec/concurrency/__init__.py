@@ -16,6 +16,7 @@ from framepool_spec.concurrency.programs import (
     AutoTune,
     CheckGC,
     Cleanup,
+    Close,
     ConcurrentPool,
     FakeClock,
     GetOrCreate,
@@ -23,6 +24,7 @@ from framepool_spec.concurrency.programs import (
     Program,
     ProgramShape,
     Release,
+    ReleasePrefix,
     Resize,
     Stats,
     programs,
@@ -38,8 +40,8 @@ from framepool_spec.concurrency.threads import (
 )
 
 __all__ = [
-    "DEEP_PASSES", "DEFAULT_PASSES", "Acquire", "AutoTune", "CheckGC", "CheckResult", "Cleanup",
+    "DEEP_PASSES", "DEFAULT_PASSES", "Acquire", "AutoTune", "CheckGC", "CheckResult", "Cleanup", "Close",
     "ConcurrencyFailure", "ConcurrentPool", "ConcurrentSummary", "ExplorationPass", "FakeClock", "GetOrCreate", "Outcome", "PoolFactory", "Program",
-    "ProgramShape", "Release", "Resize", "Stats", "Verdict", "check_history", "check_program",
+    "ProgramShape", "Release", "ReleasePrefix", "Resize", "Stats", "Verdict", "check_history", "check_program",
     "find_failure", "programs", "run_concurrent_conformance", "run_linearizability",
 ]

@@ -18,10 +18,22 @@ The model chooses where the pool may choose:
   prefilled frames of a class are identical (same type, times and uses), so
   the lowest-numbered one stands for all of them.
 
+In a class with thread caches the model makes no choice: a hit hands out the
+warmest frame of the calling thread's cache (after a refill), so a frame never
+seen before is whatever the model hands out, and must not be a frame already
+named by another token.
+
 Which idle frames a shrink destroys (resize, auto_tune) is no choice: the
 model destroys the coldest. A search state is still a *set* of candidate model
 states, de-duplicated by fingerprint, so that a step with several fitting
 readings can keep them all.
+
+Threads: worker thread t is model thread t; the prefix and the final phase run on
+the main thread, one model thread (``MAIN_THREAD``). A worker that ends gives
+its cached frames back (the pool flushes its caches in the thread's teardown:
+after its last operation, before join() returns): with thread caches the
+checker adds to the history one ``ThreadExit`` per worker, from its last
+response to the final phase (see ``with_thread_exits``).
 
 A candidate is a PoolModel plus the token<->frame-id mapping. Its fingerprint
 renames model frame ids to tokens (or "unobserved"), so states reached by
@@ -37,18 +49,22 @@ from enum import Enum
 
 from framepool_spec.concurrency.programs import (
     FINAL_THREAD,
+    PREFIX_THREAD,
     Acquire,
     AutoTune,
     CheckGC,
     Cleanup,
+    Close,
     Entry,
     GetOrCreate,
     Release,
+    ReleasePrefix,
     Resize,
     Stats,
+    ThreadExit,
     describe_history,
 )
-from framepool_spec.config import PoolConfig
+from framepool_spec.config import MAX_FRAME_SIZES, PoolConfig
 from framepool_spec.invariants import violations
 from framepool_spec.model import FrameState, IllegalChoice, ModelClass, ModelFrame, PoolModel
 
@@ -60,11 +76,20 @@ _MODEL_FIELDS = frozenset(
 )
 _FRAME_FIELDS = frozenset(
     {"fid", "frame_type", "size_class", "state", "allocation_time", "last_access_time",
-     "usage_count", "parent", "children", "depth"}
+     "usage_count", "parent", "children", "depth", "holder"}
 )
 _CLASS_FIELDS = frozenset(
-    {"size_class", "initial_size", "max_size", "current_size", "available", "counters"}
+    {"size_class", "initial_size", "max_size", "current_size", "available", "counters", "cached",
+     "caches", "slots", "thread_peak_active", "thread_peak_cached", "shared_peak"}
 )
+
+MAIN_THREAD = PREFIX_THREAD
+"""The model thread of the prefix and the final phase (both run on the main thread)."""
+
+
+def model_thread(entry: Entry) -> int:
+    """The model's id of the thread that ran ``entry``."""
+    return MAIN_THREAD if entry.thread in (PREFIX_THREAD, FINAL_THREAD) else entry.thread
 
 
 class ModelChanged(AssertionError):
@@ -90,13 +115,15 @@ def clone_model(model: PoolModel) -> PoolModel:
     new.frames = {
         fid: ModelFrame(
             f.fid, f.frame_type, f.size_class, f.state, f.allocation_time, f.last_access_time,
-            f.usage_count, f.parent, list(f.children), f.depth,
+            f.usage_count, f.parent, list(f.children), f.depth, f.holder,
         )
         for fid, f in model.frames.items()
     }
     new.classes = [
         ModelClass(c.size_class, c.initial_size, c.max_size, c.current_size, list(c.available),
-                   dict(c.counters))
+                   dict(c.counters), c.cached, {t: list(kept) for t, kept in c.caches.items()},
+                   dict(c.slots), dict(c.thread_peak_active), dict(c.thread_peak_cached),
+                   c.shared_peak)
         for c in model.classes
     ]
     new.by_type = {t: dict(counts) for t, counts in model.by_type.items()}
@@ -138,7 +165,8 @@ def fingerprint(cand: Candidate) -> Hashable:
     """A hashable canonical form of the candidate: equal iff the states behave alike.
 
     Frames are named by token (never-observed frames all by "u"; they are
-    interchangeable), lists whose order the model never uses are sorted, and
+    interchangeable), lists whose order the model never uses are sorted (but a
+    cached class's idle frames keep their order: a refill takes the warmest), and
     destroyed frames keep only their token (so a later release of one is refused).
     """
     m = cand.model
@@ -160,14 +188,20 @@ def fingerprint(cand: Candidate) -> Hashable:
         live.append(
             (name(fid), int(f.frame_type), f.size_class, f.state.value, f.allocation_time,
              f.last_access_time, f.usage_count, name(f.parent),
-             tuple(sorted(name(c) for c in f.children)), f.depth)
+             tuple(sorted(name(c) for c in f.children)), f.depth, f.holder)
         )
     live.sort()
     dead.sort()
+    def names(fids: Iterable[int]) -> tuple[tuple[object, ...], ...]:
+        return tuple(name(fid) for fid in fids)
+
     classes = tuple(
         (c.current_size, c.initial_size, c.max_size,
          tuple(sorted((k, v) for k, v in c.counters.items() if v)),
-         tuple(sorted(name(fid) for fid in c.available)))
+         names(c.available) if c.cached else tuple(sorted(names(c.available))),
+         tuple(sorted((t, names(kept)) for t, kept in c.caches.items())),
+         tuple(sorted(c.slots.items())), tuple(sorted(c.thread_peak_active.items())),
+         tuple(sorted(c.thread_peak_cached.items())), c.shared_peak)
         for c in m.classes
     )
     by_type = tuple(
@@ -214,27 +248,37 @@ def step(cand: Candidate, entry: Entry) -> list[Candidate]:
             if token in new.fid_of:
                 pick = new.fid_of[token]
             else:
-                cls = m.classes[m.size_class(op.frame_type)]
-                unseen = [f for f in cls.available if f not in new.token_of]
-                if cls.available and not unseen:
-                    return []  # a hit must hand out a frame we have not seen: none left
-                pick = min(unseen) if unseen else None
                 fresh = True
-        ok, fid = _same_outcome(entry, lambda: m.get_or_create(op.frame_type, parent, now, pick))
+                cls = m.classes[m.size_class(op.frame_type)]
+                if not cls.cached:  # the model's pick is left to it in a cached class
+                    unseen = [f for f in cls.available if f not in new.token_of]
+                    if cls.available and not unseen:
+                        return []  # a hit must hand out a frame we have not seen: none left
+                    pick = min(unseen) if unseen else None
+        thread = model_thread(entry)
+        ok, fid = _same_outcome(
+            entry, lambda: m.get_or_create(op.frame_type, parent, now, pick, thread)
+        )
         if not ok:
             return []
         if fresh:
             assert isinstance(fid, int) and isinstance(entry.value, int)
+            if fid in new.token_of:
+                return []  # the model handed out a frame named otherwise: not this one
             new.bind(entry.value, fid)
         return [new]
-    if isinstance(op, Release):
+    if isinstance(op, (Release, ReleasePrefix)):
         new = cand.copy()
         fid = new.fid_of.get(entry.arg) if entry.arg is not None else None
         if fid is None:
             return []
         ok, value = _same_outcome(entry, lambda: new.model.release(fid, now, 0))
         return [new] if ok and (entry.kind == "error" or value == entry.value) else []
-    if isinstance(op, (Resize, AutoTune, Cleanup, CheckGC, Stats)):
+    if isinstance(op, ThreadExit):
+        new = cand.copy()
+        new.model.thread_exit(entry.thread)
+        return [new]
+    if isinstance(op, (Resize, AutoTune, Cleanup, CheckGC, Close, Stats)):
         new = cand.copy()
         m = new.model
         run: Callable[[], object]
@@ -246,6 +290,8 @@ def step(cand: Candidate, entry: Entry) -> list[Candidate]:
             run = lambda: m.cleanup(now)
         elif isinstance(op, CheckGC):
             run = lambda: m.check_gc_pressure(now)
+        elif isinstance(op, Close):
+            run = m.close
         else:
             run = m.statistics
         ok, value = _same_outcome(entry, run)
@@ -349,13 +395,18 @@ def check_history(
     model = PoolModel(config, init_time)
     check_model_shape(model)
     state: State = (Candidate(model, {}, {}),)
-    events: list[tuple[int, _Node]] = []
-    for e in entries:
+    exits = with_thread_exits(config, entries)
+    events: list[tuple[tuple[int, int], _Node]] = []
+    for e in entries + exits:
         call, ret = _Node(e, True), _Node(e, False)
         call.match = ret
-        events.append((e.invoke, call))
-        events.append((e.response, ret))
+        # A thread's exit begins after its last response and ends before the final phase
+        # begins (on a tie of stamps, see with_thread_exits).
+        synthetic = isinstance(e.op, ThreadExit)
+        events.append(((e.invoke, synthetic), call))
+        events.append(((e.response, -synthetic), ret))
     events.sort(key=lambda x: x[0])
+    entries += exits
     head = _Node(None, False)
     prev = head
     for _, event in events:
@@ -405,6 +456,28 @@ def check_history(
     outcome = Outcome.ILLEGAL if problems else Outcome.OK
     return CheckResult(outcome, list(entries), longest, explored, time.monotonic() - started,
                        problems)
+
+
+def with_thread_exits(config: PoolConfig, history: Sequence[Entry]) -> list[Entry]:
+    """The ``ThreadExit`` of every worker thread of ``history`` (none without thread caches).
+
+    The exit of thread t is stamped from t's last response to the first invocation of the
+    final phase (or past the end): the pool flushes t's caches some time after t's last
+    operation and before join() returns. Its stamps equal those of the two real events
+    around it; the search orders it after the one and before the other."""
+    if not any(config.has_thread_cache(c) for c in range(MAX_FRAME_SIZES)):
+        return []
+    last: dict[int, Entry] = {}
+    for e in history:
+        if e.thread >= 0 and (e.thread not in last or e.response > last[e.thread].response):
+            last[e.thread] = e
+    finals = [e.invoke for e in history if e.thread == FINAL_THREAD]
+    end = min(finals) if finals else max((e.response for e in history), default=0) + 1
+    eid = max((e.eid for e in history), default=-1) + 1
+    return [
+        Entry(eid + k, t, e.index + 1, ThreadExit(), e.now, None, e.response, end, "value", None)
+        for k, (t, e) in enumerate(sorted(last.items()))
+    ]
 
 
 def final_entries(history: Iterable[Entry]) -> list[Entry]:

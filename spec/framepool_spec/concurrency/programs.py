@@ -10,8 +10,11 @@ concurrent operations cannot disagree about ``now``.
 Frames are named *inside a thread* by slots: the slot of an operation that
 returns a frame is its index in that thread's list. ``Release(2)`` releases
 the frame that operation 2 of the same thread obtained; ``GetOrCreate(t, 0)``
-makes a child of operation 0's frame. (An operation whose slot holds no frame,
-because the acquisition that fills it failed, is skipped and not recorded.)
+makes a child of operation 0's frame. ``ReleasePrefix(1)`` releases the frame
+that operation 1 of the prefix obtained: a frame another thread (the main one)
+took out, so with thread caches it goes back to that thread's cache. (An
+operation whose slot holds no frame, because the acquisition that fills it
+failed, is skipped and not recorded.)
 
 Every executed operation is recorded with an invocation and a response stamp
 from one shared counter, and its result: the frame object, a value, or the
@@ -52,6 +55,8 @@ class ConcurrentPool(Protocol):
     def cleanup(self) -> int: ...
 
     def check_gc_pressure(self) -> bool: ...
+
+    def close(self) -> None: ...
 
     def counts(self) -> PoolCounts: ...
 
@@ -96,6 +101,11 @@ class Release:
 
 
 @dataclass(frozen=True)
+class ReleasePrefix:
+    slot: int  # slot of an operation of the prefix
+
+
+@dataclass(frozen=True)
 class Resize:
     size_class: int
     new_size: int
@@ -117,11 +127,22 @@ class CheckGC:
 
 
 @dataclass(frozen=True)
+class Close:
+    pass
+
+
+@dataclass(frozen=True)
 class Stats:
     pass
 
 
-Op = Acquire | GetOrCreate | Release | Resize | AutoTune | Cleanup | CheckGC | Stats
+@dataclass(frozen=True)
+class ThreadExit:
+    """Not an operation of a program: the end of a worker thread, which the linearizability
+    checker adds to a history (a pool with thread caches flushes them then)."""
+
+
+Op = Acquire | GetOrCreate | Release | ReleasePrefix | Resize | AutoTune | Cleanup | CheckGC | Close | Stats
 FRAME_OPS = (Acquire, GetOrCreate)
 
 
@@ -181,7 +202,7 @@ class Entry:
     eid: int
     thread: int
     index: int
-    op: Op
+    op: Op | ThreadExit
     now: int
     arg: int | None  # token of the frame argument
     invoke: int
@@ -237,12 +258,13 @@ class Recorder:
 
 def run_op(
     pool: ConcurrentPool, op: Op, slots: list[object], thread: int, index: int, now: int,
-    recorder: Recorder,
+    recorder: Recorder, prefix_slots: Sequence[object] = (),
 ) -> None:
-    """Run one operation of a thread, record it, and fill its slot."""
+    """Run one operation of a thread, record it, and fill its slot (``prefix_slots``: the
+    prefix's, for ``ReleasePrefix``)."""
     arg: object = None
-    if isinstance(op, Release):
-        arg = slots[op.slot]
+    if isinstance(op, (Release, ReleasePrefix)):
+        arg = (slots if isinstance(op, Release) else prefix_slots)[op.slot]
         if arg is None:
             slots.append(None)
             return
@@ -268,7 +290,7 @@ def _call(pool: ConcurrentPool, op: Op, arg: object) -> object:
         return pool.acquire(op.frame_type)
     if isinstance(op, GetOrCreate):
         return pool.get_or_create(op.frame_type, arg)
-    if isinstance(op, Release):
+    if isinstance(op, (Release, ReleasePrefix)):
         return pool.release(arg)
     if isinstance(op, Resize):
         pool.resize(op.size_class, op.new_size)
@@ -280,15 +302,21 @@ def _call(pool: ConcurrentPool, op: Op, arg: object) -> object:
         return pool.cleanup()
     if isinstance(op, CheckGC):
         return pool.check_gc_pressure()
+    if isinstance(op, Close):
+        pool.close()
+        return None
     return pool.counts()
 
 
 def run_sequential(
-    pool: ConcurrentPool, ops: Sequence[Op], thread: int, now: int, recorder: Recorder
-) -> None:
+    pool: ConcurrentPool, ops: Sequence[Op], thread: int, now: int, recorder: Recorder,
+    prefix_slots: Sequence[object] = (),
+) -> list[object]:
+    """Run ``ops`` on the calling thread; returns their slots."""
     slots: list[object] = []
     for index, op in enumerate(ops):
-        run_op(pool, op, slots, thread, index, now, recorder)
+        run_op(pool, op, slots, thread, index, now, recorder, prefix_slots)
+    return slots
 
 
 def tokenize(raw: Sequence[RawEntry]) -> list[Entry]:
@@ -340,8 +368,8 @@ class ProgramShape:
     max_ops: int = 4
     max_prefix: int = 3
     ops: tuple[str, ...] = field(
-        default=("acquire", "get_or_create", "release", "resize", "auto_tune", "cleanup",
-                 "check_gc", "statistics")
+        default=("acquire", "get_or_create", "release", "release_prefix", "resize", "auto_tune",
+                 "cleanup", "check_gc", "close", "statistics")
     )
 
 
@@ -371,18 +399,25 @@ def programs(
             growth_factor=draw(st.sampled_from([1.0, 1.3, 2.0])),
             shrink_threshold=draw(st.sampled_from([0.3, 0.9])),
             gc_pressure_threshold=draw(st.sampled_from([0.1, 0.7])),
+            # Thread caches (half the programs): refills, flushes and slots at a small limit.
+            thread_cache_size=draw(st.sampled_from([0, 0, 1, 2])),
         )
 
     def op_list(
-        draw: Any, config: PoolConfig, length: int, kinds: list[str], types: list[FrameType]
-    ) -> tuple[Op, ...]:
+        draw: Any, config: PoolConfig, length: int, kinds: list[str], types: list[FrameType],
+        prefix_held: Sequence[int] = (),
+    ) -> tuple[tuple[Op, ...], list[int]]:
+        """``length`` operations, and the slots of the frames they leave held."""
         ops: list[Op] = []
         held: list[int] = []
+        handed = list(prefix_held)  # the prefix's frames this list may release
         pooled = [c for c in range(MAX_FRAME_SIZES) if config.has_pool(c)]
         # Resize the classes the frames use, where there are some: contention finds races.
         used = sorted({config.size_class(t) for t in types} & set(pooled)) or pooled
         for index in range(length):
             kind = draw(st.sampled_from(kinds))
+            if kind == "release_prefix" and not handed:
+                kind = "release"
             if kind == "release" and not held:
                 kind = "acquire"
             if kind == "get_or_create" and not held:
@@ -400,6 +435,10 @@ def programs(
                 slot = draw(st.sampled_from(held))
                 held.remove(slot)
                 op = Release(slot)
+            elif kind == "release_prefix":
+                slot = draw(st.sampled_from(handed))
+                handed.remove(slot)
+                op = ReleasePrefix(slot)
             elif kind == "resize":
                 c = draw(st.sampled_from(used))
                 op = Resize(c, draw(st.integers(0, config.max_pool_sizes[c])))
@@ -409,10 +448,12 @@ def programs(
                 op = Cleanup()
             elif kind == "check_gc":
                 op = CheckGC()
+            elif kind == "close":
+                op = Close()
             else:
                 op = Stats()
             ops.append(op)
-        return tuple(ops)
+        return tuple(ops), held
 
     config_strategy: SearchStrategy[PoolConfig]
     if configs is None:
@@ -429,17 +470,18 @@ def programs(
         # that some programs hammer a single path (say, acquire/release on one class).
         kinds = sorted(draw(st.sets(st.sampled_from(shape.ops), min_size=1))) + ["acquire"]
         types = sorted(draw(st.sets(st.sampled_from(_TYPES), min_size=1)))
-        prefix = op_list(draw, config, draw(st.integers(0, shape.max_prefix)), kinds, types)
+        prefix, held = op_list(draw, config, draw(st.integers(0, shape.max_prefix)), kinds, types)
+
+        def thread_ops() -> tuple[Op, ...]:
+            length = draw(st.integers(1, shape.max_ops))
+            return op_list(draw, config, length, kinds, types, held)[0]
+
         n = draw(st.integers(shape.min_threads, shape.max_threads))
         if draw(st.booleans()):
             # Every thread runs the same list: they reach the same windows at the same time.
-            same = op_list(draw, config, draw(st.integers(1, shape.max_ops)), kinds, types)
-            threads = (same,) * n
+            threads = (thread_ops(),) * n
         else:
-            threads = tuple(
-                op_list(draw, config, draw(st.integers(1, shape.max_ops)), kinds, types)
-                for _ in range(n)
-            )
+            threads = tuple(thread_ops() for _ in range(n))
         prefix_time = draw(st.sampled_from(_TIME_STEPS))
         concurrent_time = prefix_time + draw(st.sampled_from(_TIME_STEPS))
         return Program(config, prefix, threads, prefix_time, concurrent_time)

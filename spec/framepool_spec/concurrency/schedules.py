@@ -22,15 +22,23 @@ choices gives the same execution (the program and the pool are deterministic:
 the clock is fake, and only one thread runs at a time). :func:`explore`
 enumerates every schedule within the bound, depth first.
 
+A task is done when its thread has *ended*, not when its body returns: what the pool
+does in a thread's teardown (a pool with thread caches flushes them there, from a
+thread-local's destructor) is part of the task. Its lock operations are yield points
+like the body's; its code is not traced (see :meth:`Scheduler.run`). The
+linearizability checker places each worker's exit between its last response and the
+final phase.
+
 Lock granularity is complete for a pool that keeps its lock discipline (code
 between two lock operations then touches only data no other thread can touch
 at that moment); a pool that breaks it has races between lock operations,
 which only the finer granularities can show. A fine yield point is no choice
 while the running thread holds every lock the pool made (see
 :meth:`Scheduler.fine_yield_point`), and once the preemption bound is reached
-the threads run untraced. What the passes cost on the 9 standard programs and
+the threads run untraced. What the passes cost on the standard programs and
 the real pool (measured on the 2-core development machine, shared, so +-50%;
-a schedule costs 3-8 ms, half of it building a fresh pool)::
+a schedule costs 3-8 ms, half of it building a fresh pool; the first table is
+the 9 programs without thread caches, before the 3 with them were added)::
 
     granularity  bound   schedules per program              all      seconds
     locks        2       42 136 136 174 136 24 136 136 306   1,288    5
@@ -39,13 +47,18 @@ a schedule costs 3-8 ms, half of it building a fresh pool)::
     opcodes      1       362 260 351 218 290 254 227 290 692 2,944    14
     opcodes      2       program 0 alone: 16,880, ~2 min     ~10^5+   hours
 
+    the 12 standard programs (3 with thread caches: programs 1, 3, 5):
+    locks        2       42 222 136 234 136 144 174 136 24 136 136 306   1,826   9
+    opcodes      1       376 678 265 466 350 321 220 298 262 230 298 698 4,462   21
+
 Opcode granularity under bound 2 grows with the square of a program's yield
 points, so the default run (``DEFAULT_PASSES``) is lock granularity under
-bound 2 plus opcode granularity under bound 1 (~20 s): every single preemption
+bound 2 plus opcode granularity under bound 1 (~30 s): every single preemption
 anywhere in the pool's code, and every pair at lock operations. ``-m deep``
-(``DEEP_PASSES``) adds a preemption to each and samples opcode granularity
-under bound 2. Every broken variant of ``tests/broken_concurrent.py`` fails
-within 8 s of the default run (most within 2 s).
+(``DEEP_PASSES``) adds a preemption to each, samples opcode granularity under
+bound 2, and explores the larger thread-cache programs of
+:func:`thorough_programs`. Every broken variant of ``tests/broken_concurrent.py``
+fails within 15 s of the default run (most within 5 s).
 
 Each schedule's recorded history goes to the linearizability checker, so the
 per-operation results and the final counts must fit some sequential order of
@@ -60,7 +73,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 
 from framepool_spec.concurrency.linearizability import CheckResult, check_history
@@ -81,6 +94,7 @@ from framepool_spec.concurrency.programs import (
     run_sequential,
     tokenize,
 )
+from framepool_spec.config import FrameType, PoolConfig
 
 
 class ScheduleAborted(BaseException):
@@ -92,15 +106,14 @@ class ReplayMismatch(ScheduleAborted):
     """A replayed schedule asked for a choice that does not exist at that point."""
 
 
-_current = threading.local()
-
-
 class _Task:
     def __init__(self, scheduler: Scheduler, index: int) -> None:
         self.scheduler = scheduler
         self.index = index
         self.wake = threading.Semaphore(0)
         self.done = False
+        self.exiting = False
+        """Its body returned: its thread's teardown runs (thread-exit hooks of the pool)."""
         self.blocked_on: CoopLock | None = None
         self.held = 0  # how many of the scheduler's locks this task holds
 
@@ -113,34 +126,42 @@ class CoopLock:
         self.owner: _Task | str | None = None
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        task: _Task | None = getattr(_current, "task", None)
-        if task is None or task.scheduler is not self._scheduler:
+        sched = self._scheduler
+        task = sched.running_task()
+        if task is None:
             # The main thread, between controlled phases: nothing else runs.
             if self.owner is not None:
                 raise RuntimeError("a CoopLock is held outside the controlled run")
             self.owner = "main"
             return True
-        sched = self._scheduler
+        if task.exiting and sched.aborting:
+            # The teardown of a thread of an abandoned run (see Scheduler.run): it must not
+            # raise, and nothing it does is checked, so the lock is taken as it is.
+            self.owner = task
+            return True
         sched.yield_point(task)
         if self.owner is not None:
             if not blocking:
                 return False
             task.blocked_on = self
-            sched.block(task)  # resumes only once this lock is free
+            sched.block(task)  # resumes only once this lock is free (or the run is abandoned)
             task.blocked_on = None
         self.owner = task
         task.held += 1
         return True
 
     def release(self) -> None:
+        sched = self._scheduler
         if self.owner is None:
+            if sched.aborting:
+                return  # taken as it was by an abandoned run's teardown (see acquire)
             raise RuntimeError("release of an unlocked CoopLock")
         if isinstance(self.owner, _Task):
             self.owner.held -= 1
         self.owner = None
-        task: _Task | None = getattr(_current, "task", None)
-        if task is not None and task.scheduler is self._scheduler and not self._scheduler.aborting:
-            self._scheduler.yield_point(task)
+        task = sched.running_task()
+        if task is not None and not sched.aborting:
+            sched.yield_point(task)
 
     def __enter__(self) -> bool:
         return self.acquire()
@@ -176,10 +197,15 @@ class Scheduler:
         self.steps = 0
         self.max_steps = max_steps
         self._finished = threading.Event()
+        self._task_of_thread: dict[int, _Task] = {}  # by threading.get_ident()
 
     def lock(self) -> CoopLock:
         self.locks_made += 1
         return CoopLock(self)
+
+    def running_task(self) -> _Task | None:
+        """The task the calling thread runs (None: the main thread, or a stranger)."""
+        return self._task_of_thread.get(threading.get_ident())
 
     # ---- choosing --------------------------------------------------------------------
 
@@ -219,17 +245,24 @@ class Scheduler:
         self.current = nxt
         nxt.wake.release()
         me.wake.acquire()
-        if self.aborting:
+        self._check_aborting(me)
+
+    def _check_aborting(self, me: _Task) -> None:
+        """Unwind ``me`` if the run is abandoned -- unless it is in its thread's teardown,
+        where an exception would only be reported as unraisable: that goes on, unchecked."""
+        if self.aborting and not me.exiting:
             raise ScheduleAborted(self.abort_reason)
 
     # ---- called by the running task ----------------------------------------------------
 
     def yield_point(self, me: _Task) -> None:
         if self.aborting:
-            raise ScheduleAborted(self.abort_reason)
+            self._check_aborting(me)
+            return
         self.steps += 1
         if self.steps > self.max_steps:
             self._abort(me, f"step limit {self.max_steps} reached (livelock?)")
+            return
         if self.preemptions >= self.preemption_bound:
             return  # no preemption left: the running thread goes on, there is nothing to choose
         nxt = self._choose()
@@ -256,18 +289,20 @@ class Scheduler:
 
     def block(self, me: _Task) -> None:
         """``me`` waits for a held lock: run somebody else (or detect a deadlock)."""
+        if self.aborting:  # an abandoned run's teardown (the only task that runs then)
+            return
         nxt = self._choose()
         if nxt is None:
             self.deadlock = True
             self._abort(me, "deadlock: every live thread waits for a lock")
-        assert nxt is not None
+            return
         if nxt is not me:
             self._hand_over(me, nxt)
 
     def _abort(self, me: _Task, reason: str) -> None:
         self.aborting = True
         self.abort_reason = reason
-        raise ScheduleAborted(reason)
+        self._check_aborting(me)
 
     def _finish(self, me: _Task) -> None:
         me.done = True
@@ -297,11 +332,19 @@ class Scheduler:
     # ---- driving -----------------------------------------------------------------------
 
     def run(self, bodies: Sequence[object], join_timeout: float = 30.0) -> None:
-        """Run ``bodies`` (callables) as the tasks, one at a time, until all finish or abort."""
+        """Run ``bodies`` (callables) as the tasks, one at a time, until all finish or abort.
+
+        Each task runs on a thread of its own, and is done when that thread has *ended*:
+        what the pool does in the thread's teardown (a pool with thread caches flushes
+        them there, from a thread-local's destructor) is part of the task, after its
+        body. Its lock operations are yield points as in the body; its code is not
+        traced (no finer yield points). So a second thread, the task's *keeper*, starts
+        the task's thread, waits for it to end, and only then lets another task run.
+        """
         assert len(bodies) == len(self.tasks)
+        ready = threading.Semaphore(0)
 
         def main(task: _Task, body: object) -> None:
-            _current.task = task
             try:
                 task.wake.acquire()
                 if self.aborting:
@@ -314,15 +357,29 @@ class Scheduler:
                 pass  # (raised in a trace function, it has also switched tracing off)
             finally:
                 sys.settrace(None)
-                _current.task = None
-                self._finish(task)
+                task.exiting = True
+
+        def keeper(task: _Task, body: object) -> None:
+            thread = threading.Thread(target=main, args=(task, body), daemon=True,
+                                      name=f"sched-{task.index}")
+            thread.start()
+            assert thread.ident is not None
+            # Every task's thread is registered before any task runs, and no thread starts
+            # while they run: a thread id is not reused before it is unregistered.
+            self._task_of_thread[thread.ident] = task
+            ready.release()
+            thread.join()
+            del self._task_of_thread[thread.ident]
+            self._finish(task)
 
         threads = [
-            threading.Thread(target=main, args=(t, b), daemon=True, name=f"sched-{t.index}")
+            threading.Thread(target=keeper, args=(t, b), daemon=True, name=f"sched-keeper-{t.index}")
             for t, b in zip(self.tasks, bodies)
         ]
         for th in threads:
             th.start()
+        for _ in threads:
+            ready.acquire()
         try:
             first = self._choose()
         except ReplayMismatch:
@@ -397,20 +454,20 @@ class ScheduleRun:
 
 def _prepared(
     factory: PoolFactory, program: Program, sched: Scheduler
-) -> tuple[ConcurrentPool, Recorder]:
-    """A pool built with the scheduler's locks, after the program's prefix."""
+) -> tuple[ConcurrentPool, Recorder, list[object]]:
+    """A pool built with the scheduler's locks, after the program's prefix (and its slots)."""
     clock = FakeClock(0)
     pool = factory(program.config, clock=clock, lock_factory=sched.lock)
     recorder = Recorder()
     clock.now = program.prefix_time
-    run_sequential(pool, program.prefix, PREFIX_THREAD, clock.now, recorder)
+    prefix_slots = run_sequential(pool, program.prefix, PREFIX_THREAD, clock.now, recorder)
     clock.now = program.concurrent_time
-    return pool, recorder
+    return pool, recorder, prefix_slots
 
 
 def pool_code_of(factory: PoolFactory, program: Program) -> PoolCode:
     """The pool's own code, as seen after the prefix: what a run of ``program`` traces."""
-    pool, recorder = _prepared(factory, program, Scheduler(len(program.threads)))
+    pool, recorder, _ = _prepared(factory, program, Scheduler(len(program.threads)))
     return PoolCode.of(pool, *(e.result for e in recorder.entries))
 
 
@@ -433,7 +490,7 @@ def run_schedule(
     if isinstance(choices, str):
         choices = parse_schedule(choices)
     sched = Scheduler(len(program.threads), choices, preemption_bound=preemption_bound)
-    pool, recorder = _prepared(factory, program, sched)
+    pool, recorder, prefix_slots = _prepared(factory, program, sched)
     code: PoolCode | None = None
     if granularity != "locks":
         # A copy: frames handed out during this run may add code to it, and the next run
@@ -448,7 +505,8 @@ def run_schedule(
             slots: list[object] = []
             try:
                 for index, op in enumerate(program.threads[t]):
-                    run_op(pool, op, slots, t, index, program.concurrent_time, recorder)
+                    run_op(pool, op, slots, t, index, program.concurrent_time, recorder,
+                           prefix_slots)
                     if code is not None:
                         code.note(slots[-1])  # the frame it handed out, if any
             except ScheduleAborted:
@@ -615,15 +673,23 @@ def standard_programs() -> list[Program]:
 
     0. two acquire/release pairs on a one-frame class: two acquisitions (a hit and a miss),
        two releases racing for the last idle slot;
-    1. a snapshot must be atomic across classes: acquisitions in class 0, then class 1,
+    1. with thread caches (as 3 and 5: one class of two prefilled frames, caches of one
+       frame): two acquisitions, each refilling its thread's cache from one shared list,
+       and each thread's exit flushing its cache while the other runs;
+    2. a snapshot must be atomic across classes: acquisitions in class 0, then class 1,
        against a snapshot (showing the second but not the first is not linearizable);
-    2. acquire/release against auto_tune;
-    3. auto_tune against cleanup: two manager-wide operations taking all locks;
-    4. acquire/release against a statistics snapshot;
-    5. acquire/release against a shrinking resize;
-    6. auto_tune against a resize up and down;
-    7. acquire/release against a cleanup that finds an expired idle frame;
-    8. a mixed program: hierarchy, resize to 0 and a GC pressure check.
+    3. with thread caches: an acquisition against a snapshot, which must see the counts of
+       the thread's cache before, during and after that thread's exit;
+    4. acquire/release against auto_tune;
+    5. with thread caches: a cross-thread release (into the cache of the main thread, which
+       took the frame out in the prefix and keeps another one cached: the cache is at its
+       limit and flushes its coldest frame) against close, which must leave no cached frame;
+    6. auto_tune against cleanup: two manager-wide operations taking all locks;
+    7. acquire/release against a statistics snapshot;
+    8. acquire/release against a shrinking resize;
+    9. auto_tune against a resize up and down;
+    10. acquire/release against a cleanup that finds an expired idle frame;
+    11. a mixed program: hierarchy, resize to 0 and a GC pressure check.
 
     The order puts first the programs that show the most kinds of bugs, so that a broken
     pool fails early (:func:`explore_programs` stops at the first failure).
@@ -633,11 +699,13 @@ def standard_programs() -> list[Program]:
         AutoTune,
         CheckGC,
         Cleanup,
+        Close,
         GetOrCreate,
         Release,
+        ReleasePrefix,
         Resize,
     )
-    from framepool_spec.config import MAX_IDLE_MS, FrameType, PoolConfig
+    from framepool_spec.config import MAX_IDLE_MS
 
     one_class = PoolConfig(
         enable_size_classes=False, enable_auto_tuning=False, initial_pool_sizes=(1,),
@@ -660,8 +728,11 @@ def standard_programs() -> list[Program]:
     expired = MAX_IDLE_MS + 1  # the prefilled frame is idle for longer than cleanup allows
     return [
         Program(one_class, (), (pair, pair)),
+        Program(CACHED, (), ((Acquire(r),), (Acquire(r),))),
         Program(two_classes, (), ((Acquire(r), Acquire(c)), (Stats(),))),
+        Program(CACHED, (), ((Acquire(r),), (Stats(),))),
         Program(tuning, (Acquire(r),), (pair, (AutoTune(),))),
+        Program(CACHED, (Acquire(r), Acquire(r), Release(0)), ((ReleasePrefix(1),), (Close(),))),
         Program(tuning, (Acquire(r),), ((AutoTune(),), (Cleanup(),))),
         Program(one_class, (), (pair, (Stats(),))),
         Program(one_class, (), (pair, (Resize(0, 0),))),
@@ -673,6 +744,40 @@ def standard_programs() -> list[Program]:
              (Acquire(r), Resize(1, 0), CheckGC())),
             0, 1,
         ),
+    ]
+
+
+CACHED = PoolConfig(
+    enable_size_classes=False, enable_auto_tuning=False, initial_pool_sizes=(2,),
+    max_pool_sizes=(2,), thread_cache_size=1,
+)
+"""The thread-cache programs' configuration: one class of two prefilled frames; each
+thread's cache keeps one frame, and moves one at a time to and from the shared list."""
+
+
+def thorough_programs() -> list[Program]:
+    """The standard programs, and larger ones with thread caches for ``-m deep``: hits from a
+    thread's own cache, releases at its limit, and drains by resize, auto_tune and cleanup
+    against hand-outs, refills and a cross-thread release."""
+    from framepool_spec.concurrency.programs import (
+        Acquire,
+        AutoTune,
+        Cleanup,
+        Release,
+        ReleasePrefix,
+        Resize,
+    )
+    from framepool_spec.config import MAX_IDLE_MS
+
+    r = FrameType.REGULAR
+    pair = (Acquire(r), Release(0))
+    tuning = replace(CACHED, enable_auto_tuning=True, max_pool_sizes=(4,))
+    return standard_programs() + [
+        Program(CACHED, (), (pair + (Acquire(r),), pair)),
+        Program(CACHED, (), ((Acquire(r), Acquire(r), Release(0), Release(1)), (Resize(0, 1),))),
+        Program(CACHED, (Acquire(r),), ((Acquire(r), ReleasePrefix(0)), (Resize(0, 1),))),
+        Program(tuning, (Acquire(r), Release(0)), ((Acquire(r), Acquire(r)), (AutoTune(),))),
+        Program(CACHED, (Acquire(r), Release(0)), (pair, (Cleanup(),)), 0, MAX_IDLE_MS + 1),
     ]
 
 

@@ -82,7 +82,7 @@ def run_on_threads(
     pool = make_pool(factory, program.config, clock)
     recorder = Recorder()
     clock.now = program.prefix_time
-    run_sequential(pool, program.prefix, PREFIX_THREAD, clock.now, recorder)
+    prefix_slots = run_sequential(pool, program.prefix, PREFIX_THREAD, clock.now, recorder)
     clock.now = program.concurrent_time
     n = len(program.threads)
     barrier = threading.Barrier(n)
@@ -98,7 +98,7 @@ def run_on_threads(
                     pause = rng.choice(_PAUSES)
                     if pause >= 0:
                         time.sleep(pause)
-                run_op(pool, op, slots, t, index, program.concurrent_time, recorder)
+                run_op(pool, op, slots, t, index, program.concurrent_time, recorder, prefix_slots)
         except BaseException as exc:  # noqa: BLE001 -- reported, never swallowed
             crashed.append(f"thread {t}: {type(exc).__name__}: {exc}")
 
@@ -292,13 +292,19 @@ def find_failure(
 
 
 def sequential_history(factory: PoolFactory, program: Program) -> Sequence[Entry]:
-    """The program's threads run one after another on the calling thread (for debugging)."""
+    """The program's threads run one after another, each on a thread of its own that ends
+    before the next starts (for debugging)."""
     clock = FakeClock(0)
     pool = make_pool(factory, program.config, clock)
     recorder = Recorder()
     clock.now = program.prefix_time
-    run_sequential(pool, program.prefix, PREFIX_THREAD, clock.now, recorder)
+    prefix_slots = run_sequential(pool, program.prefix, PREFIX_THREAD, clock.now, recorder)
     clock.now = program.concurrent_time
     for t, ops in enumerate(program.threads):
-        run_sequential(pool, ops, t, clock.now, recorder)
+        thread = threading.Thread(
+            target=run_sequential, args=(pool, ops, t, clock.now, recorder, prefix_slots)
+        )
+        thread.start()
+        thread.join()
+    run_op(pool, Stats(), [], FINAL_THREAD, 0, program.concurrent_time, recorder)
     return tokenize(recorder.entries)
