@@ -267,7 +267,7 @@ class TornStatisticsSnapshot(FramePoolManager):
         per_class: list[list[TypeCounts]] = []
         for pool in self._pools:
             with pool.lock:
-                classes.append(pool.counts_locked(self._class_caches_locked(pool)))
+                classes.append(pool.counts_locked(self._tier_counts_locked(pool)))
                 per_class.append([pool.tracker.type_counts(t) for t in FrameType])
         per_class.extend([tracker.type_counts(t) for t in FrameType]
                          for tracker in self._thread_trackers_locked())
@@ -307,17 +307,14 @@ class _RefillApart(ThreadTier):
         with tc.lock:
             if pool.closed:
                 raise PoolClosedError("the pool manager is closed")
-            cc.acquisitions += 1
             frames = cc.frames
             created = None if frames else self._refill(pool, tc, cc, frame_type, clock)
             if frames:
                 frame = frames.pop()
-                cc.hits += 1
                 code = frame_type * 4 + _POOL_ALLOC
             else:
                 assert created is not None
                 frame = created
-                cc.misses += 1
                 code = frame_type * 4 + _DIRECT_ALLOC
             tc.counts[code] += 1
             if tc.timeline is not None:
@@ -400,18 +397,19 @@ class _ExitRetiresCountsLate(ThreadTier):
         with self.registry_lock:
             self.caches.remove(tc)
         # BUG (j): its counts move to the classes only now, after it left the registry.
-        for pool, cc in zip(self._pools, tc.classes):
+        for pool in self._pools:
             with pool.lock:
-                pool.acquisitions += cc.acquisitions
-                pool.hits += cc.hits
-                pool.misses += cc.misses
-                pool.releases += cc.releases
-                pool.returns += cc.returns
-                pool.overflows += cc.overflows
-                pool.destroyed += cc.destroyed
-                pool.active += cc.active
-                pool.peak_active += cc.peak_active
-                pool.peak_available += cc.peak_cached
+                add = self.counts_of(tc, pool.size_class)
+                pool.acquisitions += add.acquisitions
+                pool.hits += add.hits
+                pool.misses += add.misses
+                pool.releases += add.releases
+                pool.returns += add.returns
+                pool.overflows += add.overflows
+                pool.destroyed += add.overflows
+                pool.active += add.active
+                pool.peak_active += add.peak_active
+                pool.peak_available += add.peak_cached
         with self._pools[0].lock:  # the per-type counts are summed over every tracker
             for code, n in enumerate(tc.counts):
                 self._pools[0].event_counts[code] += n

@@ -104,17 +104,6 @@ class FramePoolManager:
                 )
             )
         self._pools: tuple[FramePool, ...] = tuple(pools)
-        self._tier: ThreadTier | None = None
-        if any(pool.cached for pool in pools):
-            self._tier = ThreadTier(
-                self._pools,
-                config.thread_cache_size,
-                config.cache_batch,
-                auto_expand=config.enable_auto_tuning,
-                lock_factory=lock_factory,
-                sequence=sequence,
-                track_events=track_events,
-            )
         # Indexed by FrameType value: the pool serving that type (hot path: one tuple index).
         self._pool_for_type: tuple[FramePool, ...] = tuple(
             self._pools[config.size_class(t)] for t in FrameType
@@ -123,6 +112,18 @@ class FramePoolManager:
             tuple(t for t in FrameType if self._pool_for_type[t] is pool) for pool in self._pools
         )
         """Per class, the frame types it serves."""
+        self._tier: ThreadTier | None = None
+        if any(pool.cached for pool in pools):
+            self._tier = ThreadTier(
+                self._pools,
+                self._types_of,
+                config.thread_cache_size,
+                config.cache_batch,
+                auto_expand=config.enable_auto_tuning,
+                lock_factory=lock_factory,
+                sequence=sequence,
+                track_events=track_events,
+            )
         self.frame_class = frame_class
         self.track_events = track_events
         """Whether hand-outs and releases are appended to the event timeline (counts are always kept)."""
@@ -416,7 +417,7 @@ class FramePoolManager:
         """What the thread caches add to ``pool``'s class (None: it has none)."""
         if self._tier is None or not pool.cached:
             return None
-        return self._tier.class_counts_locked(pool.size_class, self._types_of[pool.size_class])
+        return self._tier.class_counts_locked(pool.size_class)
 
     def _thread_trackers_locked(self) -> list[AllocationTracker]:
         return [] if self._tier is None else [tc.tracker for tc in self._tier.caches]

@@ -30,8 +30,8 @@ Who takes what:
     leaves or joins, and moves to or from the shared list only under the class
     lock as well, so a frame is never in two caches, and two threads releasing
     one frame cannot both succeed.
-  * A thread that ends flushes its caches (its own lock, then, one at a time, the
-    lock of each class it keeps frames or slots of).
+  * A thread that ends flushes its caches: its own lock, then, together and in
+    ascending order, the lock of every class it keeps frames or slots of.
   * Manager-wide operations (resize with thread caches, auto_tune, cleanup,
     check_gc_pressure, statistics, allocation_pattern, available_frames, close)
     take ALL locks in the order above and release them in reverse. One order for

@@ -21,7 +21,7 @@ import operator
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 from framepool.frame import ACTIVE, AVAILABLE, DESTROYED, STATE_NAMES, PooledFrame
@@ -105,6 +105,7 @@ class ThreadTier:
     def __init__(
         self,
         pools: Sequence[FramePool],
+        types_of: Sequence[Sequence[FrameType]],
         limit: int,
         batch: int,
         *,
@@ -120,6 +121,8 @@ class ThreadTier:
         """Every thread cache ever made, in registration order (guarded by ``registry_lock``)."""
         self.registry_lock = lock_factory()
         self._pools = pools
+        self._types_of = types_of
+        """Per size class, the frame types it serves."""
         self._lock_factory = lock_factory
         self._sequence = sequence
         self._track_events = track_events
@@ -273,13 +276,21 @@ class ThreadTier:
     def flush_thread(self, tc: ThreadCache) -> None:
         """Give every frame of ``tc`` back to the shared lists (the thread ended, or asked to).
 
-        Under ``tc.lock`` throughout (so no snapshot sees it half done), and the lock of
-        each class that has something to give back, one at a time."""
+        Under ``tc.lock`` and, all at once, the lock of every class it has something to
+        give back to (ascending): one step for every other thread too, not a class at a
+        time, or a thread could find one class drained and another not yet."""
         with tc.lock:
-            for pool, cc in zip(self._pools, tc.classes):
-                if cc.frames or cc.slots:
-                    with pool.lock:
-                        self._drain_class_locked(pool, cc)
+            pairs = [(pool, cc) for pool, cc in zip(self._pools, tc.classes) if cc.frames or cc.slots]
+            taken: list[LockLike] = []
+            try:
+                for pool, _ in pairs:
+                    pool.lock.acquire()
+                    taken.append(pool.lock)
+                for pool, cc in pairs:
+                    self._drain_class_locked(pool, cc)
+            finally:
+                for lock in reversed(taken):
+                    lock.release()
 
     def thread_ended(self, tc: ThreadCache) -> None:
         """The thread of ``tc`` ended (called in its teardown): its frames go back."""
@@ -307,23 +318,25 @@ class ThreadTier:
             self._to_shared_locked(pool, cc.frames)
             cc.frames = []
 
-    def class_counts_locked(self, size_class: int, types: Sequence[FrameType]) -> TierCounts:
-        """What every thread cache adds to ``size_class``, which serves ``types`` (all locks held)."""
-        hits = misses = returns = overflows = active = peak_active = cached = peak_cached = 0
-        for tc in self.caches:
-            counts = tc.counts
-            for t in types:
-                base = t * 4
-                hits += counts[base + _POOL_ALLOC]
-                misses += counts[base + _DIRECT_ALLOC]
-                returns += counts[base + _POOL_DEALLOC]
-                overflows += counts[base + _DIRECT_DEALLOC]
-            cc = tc.classes[size_class]
-            active += cc.active
-            peak_active += cc.peak_active
-            cached += len(cc.frames)
-            peak_cached += cc.peak_cached
-        return TierCounts(hits, misses, returns, overflows, active, peak_active, cached, peak_cached)
+    def class_counts_locked(self, size_class: int) -> TierCounts:
+        """What every thread cache adds to ``size_class`` (all locks held)."""
+        parts = [self.counts_of(tc, size_class) for tc in self.caches]
+        return TierCounts(*(sum(getattr(p, f.name) for p in parts) for f in fields(TierCounts)))
+
+    def counts_of(self, tc: ThreadCache, size_class: int) -> TierCounts:
+        """What the thread cache ``tc`` adds to ``size_class`` (its lock held)."""
+        hits = misses = returns = overflows = 0
+        counts = tc.counts
+        for t in self._types_of[size_class]:
+            base = t * 4
+            hits += counts[base + _POOL_ALLOC]
+            misses += counts[base + _DIRECT_ALLOC]
+            returns += counts[base + _POOL_DEALLOC]
+            overflows += counts[base + _DIRECT_DEALLOC]
+        cc = tc.classes[size_class]
+        return TierCounts(
+            hits, misses, returns, overflows, cc.active, cc.peak_active, len(cc.frames), cc.peak_cached
+        )
 
     def drain_all_locked(self) -> None:
         """Drain every thread cache (the caller holds every lock of the manager)."""

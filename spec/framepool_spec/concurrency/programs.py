@@ -472,16 +472,24 @@ def programs(
         types = sorted(draw(st.sets(st.sampled_from(_TYPES), min_size=1)))
         prefix, held = op_list(draw, config, draw(st.integers(0, shape.max_prefix)), kinds, types)
 
-        def thread_ops() -> tuple[Op, ...]:
+        def thread_ops(handed: Sequence[int]) -> tuple[Op, ...]:
             length = draw(st.integers(1, shape.max_ops))
-            return op_list(draw, config, length, kinds, types, held)[0]
+            return op_list(draw, config, length, kinds, types, handed)[0]
 
         n = draw(st.integers(shape.min_threads, shape.max_threads))
         if draw(st.booleans()):
-            # Every thread runs the same list: they reach the same windows at the same time.
-            threads = (thread_ops(),) * n
+            # Every thread runs the same list: they reach the same windows at the same time
+            # (releasing none of the prefix's frames: only one thread may hand each back).
+            threads = (thread_ops(()),) * n
         else:
-            threads = tuple(thread_ops() for _ in range(n))
+            # Each of the prefix's frames may be handed back by one thread at most: two
+            # threads releasing the frame of a third while it is taken out again and
+            # parented is a misuse race the pool does not guard (a parent and its children
+            # are held by one thread).
+            owner = [draw(st.integers(0, n)) for _ in held]
+            threads = tuple(
+                thread_ops([slot for slot, o in zip(held, owner) if o == t]) for t in range(n)
+            )
         prefix_time = draw(st.sampled_from(_TIME_STEPS))
         concurrent_time = prefix_time + draw(st.sampled_from(_TIME_STEPS))
         return Program(config, prefix, threads, prefix_time, concurrent_time)
