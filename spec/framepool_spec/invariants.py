@@ -119,11 +119,13 @@ def violations(model: PoolModel) -> list[str]:
     # I4: statistics.
     counts = model.statistics()
     problems.extend(f"I4: {p}" for p in conservation_violations(counts))
+    active_in = Counter(f.size_class for f in frames.values() if f.state is FrameState.ACTIVE)
+    alive_in = Counter(f.size_class for f in frames.values() if f.state is not FrameState.DESTROYED)
     for c in counts.classes:
-        active = sum(1 for f in frames.values() if f.state is FrameState.ACTIVE and f.size_class == c.size_class)
+        active = active_in[c.size_class]
         if active != c.active:
             problems.append(f"I4: class {c.size_class} counts {c.active} active frames, holds {active}")
-        alive = sum(1 for f in frames.values() if f.state is not FrameState.DESTROYED and f.size_class == c.size_class)
+        alive = alive_in[c.size_class]
         if alive != c.created - c.destroyed:
             problems.append(f"I4: class {c.size_class}: created - destroyed = {c.created - c.destroyed}, alive {alive}")
     return problems
