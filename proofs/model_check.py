@@ -33,7 +33,12 @@ explored once; the number of sequences this covers is still counted exactly.
 Pruning assumes the pool's future depends only on that state; ``dedup=False``
 drops the assumption and runs every sequence (exponentially many).
 
-Run: ``python -m proofs.model_check --depth 5`` (``--no-dedup``, ``--pool module:Class``).
+With ``--tier`` the configuration keeps thread caches of one frame
+(``TIER_CONFIG``), and the alphabet adds a second thread: its acquire(REGULAR),
+its release(h) of any handle (a frame another thread took out goes back to
+that thread's cache), and its end (``end_thread``, the model's ``thread_exit``).
+
+Run: ``python -m proofs.model_check --depth 5`` (``--tier``, ``--no-dedup``, ``--pool module:Class``).
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ import importlib
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from framepool_spec.config import (
@@ -70,6 +75,10 @@ TINY_CONFIG = PoolConfig(
 )
 """Class 0 starts with one idle frame (max 2), class 1 empty (max 2); other classes have no pool."""
 
+TIER_CONFIG = replace(TINY_CONFIG, thread_cache_size=1)
+"""The tiny configuration with thread caches of one frame (``--tier``): a second thread
+acquires and releases too, and ends."""
+
 
 Op = tuple[Any, ...]
 """An operation: its name, then its arguments (a handle is an index into ``Lockstep.handles``)."""
@@ -94,12 +103,19 @@ FIXED_OPS: tuple[Op, ...] = (
 )
 
 
+THREAD_OPS: tuple[Op, ...] = (("acquire", FrameType.REGULAR, 1), ("end_thread", 1))
+"""With thread caches: a second thread's hand-out, and its end."""
+
+
 def enabled_ops(ls: Lockstep) -> list[Op]:
     """The alphabet in the current state: the fixed operations plus those on each handle."""
-    ops = list(FIXED_OPS)
+    threads = ls.config.thread_cache_size > 0
+    ops = list(FIXED_OPS) + (list(THREAD_OPS) if threads else [])
     for h, frame in enumerate(ls.handles):
         ops.append(("child", FrameType.CALL, h))
         ops.append(("release", h))
+        if threads:
+            ops.append(("release", h, 1))
         ops.append(("release_tree", h))
         if ls.is_active(frame) and len(frame.memory) <= MAX_POOLED_MEMORY_BYTES:
             ops.append(("grow", h, MAX_POOLED_MEMORY_BYTES + 1))
@@ -112,11 +128,13 @@ def apply(ls: Lockstep, op: Op) -> None:
     """Apply ``op`` to both sides (the driver raises ConformanceError on a disagreement)."""
     name = op[0]
     if name == "acquire":
-        ls.acquire(op[1])
+        ls.acquire(op[1], *op[2:])
     elif name == "child":
         ls.get_or_create(op[1], ls.handles[op[2]])
     elif name == "release":
-        ls.release(ls.handles[op[1]])
+        ls.release(ls.handles[op[1]], *op[2:])
+    elif name == "end_thread":
+        ls.end_thread(op[1])
     elif name == "release_tree":
         ls.release_tree(ls.handles[op[1]])
     elif name == "grow":
@@ -326,8 +344,12 @@ def main(argv: list[str] | None = None) -> int:
         help="module:Class of the pool (default %(default)s)",
     )
     parser.add_argument("--all-depths", action="store_true", help="report every depth from 1 up")
+    parser.add_argument(
+        "--tier", action="store_true", help="thread caches of one frame, and a second thread"
+    )
     args = parser.parse_args(argv)
-    checker = Checker(_load_pool(args.pool), dedup=not args.no_dedup)
+    config = TIER_CONFIG if args.tier else TINY_CONFIG
+    checker = Checker(_load_pool(args.pool), config, dedup=not args.no_dedup)
     try:
         results = (
             list(iter_depths(checker, args.depth)) if args.all_depths else [checker.run(args.depth)]

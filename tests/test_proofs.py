@@ -30,7 +30,7 @@ from framepool_spec.config import PoolConfig
 ROOT = Path(__file__).resolve().parent.parent
 
 from proofs import contracts  # the repository root is on sys.path (pyproject: pythonpath)
-from proofs.model_check import Checker, ModelCheckFailure, describe, main
+from proofs.model_check import TIER_CONFIG, Checker, ModelCheckFailure, describe, main
 
 BROKEN_CONTRACT = Path(__file__).resolve().parent / "crosshair_broken_contract.py"
 
@@ -86,6 +86,26 @@ def test_model_checker_finds_the_shortest_failure(name: str) -> None:
         Checker(factory_of(BROKEN_POOLS[name])).run(3)
     assert len(info.value.path) == SHORTEST[name], describe(info.value.path)
     assert str(info.value).startswith("after ")
+
+
+# With thread caches (``--tier``): a second thread's hand-outs, releases and end join the alphabet.
+SHORTEST_TIER = {
+    "tier_age_limit_inclusive": 3,  # acquire -> limit(age) -> release, through the thread cache
+    "tier_memory_limit_exclusive": 3,  # acquire -> grow to exactly 1 MiB -> release
+    "tier_room_inclusive": 3,  # acquire on two threads, release one: no spare room is left
+}
+
+
+def test_model_check_with_thread_caches_on_the_real_pool() -> None:
+    result = Checker(config=TIER_CONFIG).run(2)
+    assert result.states == sum(result.per_depth) > 50
+
+
+@pytest.mark.parametrize("name", sorted(SHORTEST_TIER))
+def test_model_checker_finds_the_shortest_tier_failure(name: str) -> None:
+    with pytest.raises(ModelCheckFailure) as info:
+        Checker(factory_of(BROKEN_POOLS[name]), TIER_CONFIG).run(3)
+    assert len(info.value.path) == SHORTEST_TIER[name], describe(info.value.path)
 
 
 def test_model_check_cli(capsys: pytest.CaptureFixture[str]) -> None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable, Mapping, MutableSequence, Sequence, Sized
 from typing import Any, NoReturn, Protocol, TypeVar
@@ -287,6 +288,12 @@ class _Worker:
         self._calls.put(None)
         self._thread.join()
 
+    @staticmethod
+    def stop_all(workers: dict[int, tuple[_Worker, int]]) -> None:
+        """Let every worker of a Lockstep nobody uses any more end (without waiting)."""
+        for worker, _ in workers.values():
+            worker._calls.put(None)
+
 
 class Lockstep:
     """Drives one pool under test and one :class:`PoolModel` through the same operations.
@@ -316,6 +323,7 @@ class Lockstep:
         self._foreign_pool: ConformantPool[Any] | None = None
         self._workers: dict[int, tuple[_Worker, int]] = {}  # thread number -> (worker, model id)
         self._next_thread_id = 1
+        weakref.finalize(self, _Worker.stop_all, self._workers)
         self.payload = payload_fields(self.pool)
         # Prefilled idle frames are interchangeable: pair them up in list order.
         for c in range(MAX_FRAME_SIZES):
@@ -682,6 +690,10 @@ class Lockstep:
             for c in m.classes
         )
         holders = tuple(f.holder for f in m.frames.values())
-        return (self.clock.now, m.last_gc_time, m.statistics(), frames, idle_order, handles, caches, holders)
+        workers = tuple(sorted((t, model_id) for t, (_, model_id) in self._workers.items()))
+        return (
+            self.clock.now, m.last_gc_time, m.statistics(), frames, idle_order, handles, caches, holders,
+            workers, self._next_thread_id,
+        )
 
 
