@@ -267,16 +267,8 @@ class PoolModel:
                 raise IllegalChoice(f"frame {pick} is not idle in class {cls.size_class}")
         elif pick is not None:
             raise IllegalChoice(f"class {cls.size_class} has no idle frame to pick {pick} from")
-        cls.bump("acquisitions")
-        if pick is not None:
-            cls.available.remove(pick)
-            frame = self.frames[pick]
-            cls.bump("hits")
-            self._bump_type(frame_type, "pool_allocations")
-        else:
-            frame = self._new_frame(frame_type, cls.size_class, now)
-            cls.bump("misses")
-            self._bump_type(frame_type, "direct_allocations")
+        frame = self._take(cls, frame_type, now, pick)
+        if pick is None:
             self._expand_after_miss(cls)
         self._hand_out(cls, frame, frame_type)
         cls.peak("peak_active", cls.count("active"))
@@ -296,26 +288,28 @@ class PoolModel:
             raise IllegalChoice(
                 f"thread {thread} must hand out frame {expected} of class {cls.size_class}, not {pick}"
             )
-        cls.bump("acquisitions")
-        if cache:
-            fid = cache.pop()
-            cls.available.remove(fid)
-            frame = self.frames[fid]
-            cls.bump("hits")
-            self._bump_type(frame_type, "pool_allocations")
-        else:
-            frame = self._new_frame(frame_type, cls.size_class, now)
-            cls.bump("misses")
-            self._bump_type(frame_type, "direct_allocations")
-            if self.config.enable_auto_tuning:  # sized by this thread's own demand
-                wanted = min(self._held(cls, thread) + 1, cls.max_size)
-                if wanted > cls.current_size:
-                    self._set_size(cls, wanted)
+        frame = self._take(cls, frame_type, now, cache.pop() if cache else None)
+        if expected is None and self.config.enable_auto_tuning:  # a miss: this thread's demand
+            wanted = min(self._held(cls, thread) + 1, cls.max_size)
+            if wanted > cls.current_size:
+                self._set_size(cls, wanted)
         frame.holder = thread
         self._hand_out(cls, frame, frame_type)
         held = self._held(cls, thread)
         cls.thread_peak_active[thread] = max(cls.thread_peak_active.get(thread, 0), held)
         return frame.fid
+
+    def _take(self, cls: ModelClass, frame_type: FrameType, now: int, fid: int | None) -> ModelFrame:
+        """Count an acquisition: of the idle frame ``fid`` (a hit), or of a new frame (None: a miss)."""
+        cls.bump("acquisitions")
+        if fid is not None:
+            cls.available.remove(fid)
+            cls.bump("hits")
+            self._bump_type(frame_type, "pool_allocations")
+            return self.frames[fid]
+        cls.bump("misses")
+        self._bump_type(frame_type, "direct_allocations")
+        return self._new_frame(frame_type, cls.size_class, now)
 
     def _hand_out(self, cls: ModelClass, frame: ModelFrame, frame_type: FrameType) -> None:
         frame.state = FrameState.ACTIVE
