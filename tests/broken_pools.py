@@ -300,7 +300,7 @@ SEEDED: dict[str, Callable[[], type[FramePoolManager]]] = {
     ),
     "tier_room_inclusive": lambda: seeded(
         "a thread cache takes a slot when the class has no spare room left",
-        tier=[("_take_slot", "len(pool.available) <= 0", "len(pool.available) < 0")],
+        tier=[("_take_slot", "if spare <= 0:", "if spare < 0:")],
     ),
     "tier_flush_past_limit": lambda: seeded(
         "a thread cache flushes only once it is past its limit, so it holds one frame too many",

@@ -98,7 +98,9 @@ class PoolConfig:
     gc_pressure_threshold: float = 0.7
     pool_cleanup_interval: int = 30_000
     thread_cache_size: int = 0
-    """Idle frames each thread may keep per class in front of the shared pool (0: no thread tier)."""
+    """Idle frames each thread may keep per class in front of the shared pool (0: no thread
+    tier, as in every preset). For a manager that several threads use at once; on one thread
+    the class lock alone is cheaper (``framepool bench``, row 1c and the README)."""
 
     def __post_init__(self) -> None:
         for flag in (
@@ -147,7 +149,6 @@ class PoolConfig:
             shrink_threshold=0.25,
             gc_pressure_threshold=0.8,
             pool_cleanup_interval=10_000,
-            thread_cache_size=16,
         )
 
     @classmethod

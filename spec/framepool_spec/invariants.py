@@ -106,7 +106,9 @@ def violations(model: PoolModel) -> list[str]:
                     f"I6: thread {thread} caches {len(kept)} frames of class {cls.size_class} "
                     f"with {slots} slots (limit {limit})"
                 )
-        shared = len(cls.available) - sum(in_caches.values())
+        shared = len(cls.shared_list)
+        if Counter(cls.shared_list) + in_caches != Counter(cls.available):
+            problems.append(f"I6: class {cls.size_class}: shared and cached frames are not its idle frames")
         if sum(cls.slots.values()) + shared > cls.current_size:
             problems.append(
                 f"I6: class {cls.size_class}: slots {sum(cls.slots.values())} + shared {shared} "

@@ -686,7 +686,7 @@ class Lockstep:
         caches = tuple(
             (tuple(sorted((t, tuple(k)) for t, k in c.caches.items())), tuple(sorted(c.slots.items())),
              tuple(sorted(c.thread_peak_active.items())), tuple(sorted(c.thread_peak_cached.items())),
-             c.shared_peak)
+             c.shared_peak, tuple(c.shared_list))
             for c in m.classes
         )
         holders = tuple(f.holder for f in m.frames.values())

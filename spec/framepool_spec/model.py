@@ -63,21 +63,23 @@ Let B = ``cache_batch`` = max(1, C // 2) and spare = current size - all slots -
 shared frames. Then all slots + shared frames never exceed the current size, a
 cache never holds more frames than its slots, and its slots never exceed C.
 
-* acquire: a thread with an empty cache first *refills* it: the min(B, shared)
-  warmest shared frames move into its cache, and its slots rise to at least that
-  many. A hit hands out the warmest frame of the cache. With no frame in the
+* The shared list keeps the order frames came to it: in idle order (coldest
+  first) after a drain of all caches, and a flush or a thread's drain appends.
+* acquire: a thread with an empty cache first *refills* it: the last min(B,
+  shared) frames of the shared list move into its cache, and its slots rise to at
+  least that many. A hit hands out the warmest frame of the cache. With no frame in the
   cache or the shared list it misses (other threads' caches are not searched),
   and with auto-tuning on the class grows to the frames of the class *this
   thread* holds active, the new one included. The frame's *holder* is the
   thread that took it out.
 * release: the frame goes back to its holder's cache (whichever thread calls).
   Eligible as above (young, small), it is returned if the cache has a free
-  slot; else, if spare > 0, the cache takes one more slot, first flushing its B
-  coldest frames (with their slots) to the shared list when it already holds C
-  slots; else it overflows.
+  slot; else, if spare > 0, the cache takes min(B, spare, C - its slots) more
+  slots, first flushing its B coldest frames (with their slots) to the end of the
+  shared list when it already holds C slots; else it overflows.
 * resize, auto_tune (when on), cleanup and close first *drain* every cache: its
-  frames go back to the shared list, its slots to zero. Then they act as above,
-  on all idle frames.
+  frames go back to the shared list, its slots to zero, and the shared list is put
+  in idle order. Then they act as above, on all idle frames.
 * thread_exit(thread): drains that thread's caches (a thread that ends loses
   no frame and no count).
 * Peaks, per class: ``peak_active`` is the sum over threads of the most frames
@@ -176,11 +178,13 @@ class ModelClass:
     thread_peak_active: dict[int, int] = field(default_factory=dict)
     thread_peak_cached: dict[int, int] = field(default_factory=dict)
     shared_peak: int = 0
+    shared_list: list[int] = field(default_factory=list)
+    """The idle frames in no thread's cache, in the order they came to the shared list
+    (in idle order after every drain of all caches; a flush appends)."""
 
     def shared(self) -> list[int]:
-        """The idle frames in no thread's cache, coldest first."""
-        cached = {fid for frames in self.caches.values() for fid in frames}
-        return [fid for fid in self.available if fid not in cached]
+        """The idle frames in no thread's cache (``shared_list``)."""
+        return self.shared_list
 
     def cache(self, thread: int) -> list[int]:
         return self.caches.setdefault(thread, [])
@@ -224,6 +228,8 @@ class PoolModel:
                 cls.available.append(frame.fid)
             cls.peak("peak_available", len(cls.available))
             cls.shared_peak = len(cls.available)
+            if cls.cached:
+                cls.shared_list = list(cls.available)
 
     # ---- queries ------------------------------------------------------------
 
@@ -278,8 +284,10 @@ class PoolModel:
         self, cls: ModelClass, frame_type: FrameType, now: int, pick: int | None, thread: int
     ) -> int:
         cache = cls.cache(thread)
-        if not cache:  # refill from the warmest shared frames
-            moved = cls.shared()[-self.config.cache_batch :]
+        if not cache:  # refill: the frames that came to the shared list last
+            shared = cls.shared()
+            moved = shared[-self.config.cache_batch :]
+            del shared[-self.config.cache_batch :]
             cache.extend(moved)
             cls.slots[thread] = max(cls.slots.get(thread, 0), len(moved))
             cls.thread_peak_cached[thread] = max(cls.thread_peak_cached.get(thread, 0), len(cache))
@@ -395,15 +403,16 @@ class PoolModel:
         assert thread is not None
         cache = cls.cache(thread)
         slots = cls.slots.get(thread, 0)
-        if eligible and len(cache) >= slots:  # no free slot: take one from the spare room
+        if eligible and len(cache) >= slots:  # no free slot: take some from the spare room
             spare = cls.current_size - sum(cls.slots.values()) - len(cls.shared())
             if spare > 0:
-                if slots == self.config.thread_cache_size:  # full: flush the coldest
-                    batch = self.config.cache_batch
+                limit, batch = self.config.thread_cache_size, self.config.cache_batch
+                if slots == limit:  # full: flush the coldest to the shared list
+                    cls.shared().extend(cache[:batch])
                     del cache[:batch]
                     slots -= batch
                     cls.shared_peak = max(cls.shared_peak, len(cls.shared()))
-                cls.slots[thread] = slots = slots + 1
+                cls.slots[thread] = slots = slots + min(batch, spare, limit - slots)
         if eligible and len(cache) < slots:
             frame.state = FrameState.AVAILABLE
             frame.holder = None
@@ -495,6 +504,8 @@ class PoolModel:
                     cls.available.remove(fid)
                     self._destroy(frame)
                     destroyed += 1
+            if cls.cached:
+                cls.shared_list = list(cls.available)
         self.cleanups_performed += 1
         self.last_cleanup_time = now
         return destroyed
@@ -530,6 +541,7 @@ class PoolModel:
             for fid in cls.available:
                 self._destroy(self.frames[fid])
             cls.available.clear()
+            cls.shared_list.clear()
         self.closed = True
 
     def statistics(self) -> PoolCounts:
@@ -571,14 +583,20 @@ class PoolModel:
     # ---- helpers --------------------------------------------------------------
 
     def _drain(self, cls: ModelClass, thread: int) -> None:
-        if cls.caches.pop(thread, None) is not None:
+        """``thread``'s cache of ``cls`` goes to the end of the shared list, its slots to zero."""
+        cache = cls.caches.pop(thread, None)
+        if cache is not None:
+            cls.shared().extend(cache)
             cls.shared_peak = max(cls.shared_peak, len(cls.shared()))
         cls.slots.pop(thread, None)
 
     def _drain_all(self) -> None:
+        """Every cache drained; the shared lists are then in idle order (coldest first)."""
         for cls in self.classes:
             for thread in list(cls.caches):
                 self._drain(cls, thread)
+            if cls.cached:
+                cls.shared_list = list(cls.available)
 
     def _peak_active(self, cls: ModelClass) -> int:
         return sum(cls.thread_peak_active.values()) if cls.cached else cls.count("peak_active")
@@ -640,4 +658,6 @@ class PoolModel:
         for fid in victims:
             self._destroy(self.frames[fid])
         del cls.available[: len(victims)]
+        if cls.cached and victims:  # only after a drain: every idle frame is shared
+            cls.shared_list = list(cls.available)
         cls.current_size = new_size

@@ -80,7 +80,7 @@ _FRAME_FIELDS = frozenset(
 )
 _CLASS_FIELDS = frozenset(
     {"size_class", "initial_size", "max_size", "current_size", "available", "counters", "cached",
-     "caches", "slots", "thread_peak_active", "thread_peak_cached", "shared_peak"}
+     "caches", "slots", "thread_peak_active", "thread_peak_cached", "shared_peak", "shared_list"}
 )
 
 MAIN_THREAD = PREFIX_THREAD
@@ -123,7 +123,7 @@ def clone_model(model: PoolModel) -> PoolModel:
         ModelClass(c.size_class, c.initial_size, c.max_size, c.current_size, list(c.available),
                    dict(c.counters), c.cached, {t: list(kept) for t, kept in c.caches.items()},
                    dict(c.slots), dict(c.thread_peak_active), dict(c.thread_peak_cached),
-                   c.shared_peak)
+                   c.shared_peak, list(c.shared_list))
         for c in model.classes
     ]
     new.by_type = {t: dict(counts) for t, counts in model.by_type.items()}
@@ -201,7 +201,7 @@ def fingerprint(cand: Candidate) -> Hashable:
          names(c.available) if c.cached else tuple(sorted(names(c.available))),
          tuple(sorted((t, names(kept)) for t, kept in c.caches.items())),
          tuple(sorted(c.slots.items())), tuple(sorted(c.thread_peak_active.items())),
-         tuple(sorted(c.thread_peak_cached.items())), c.shared_peak)
+         tuple(sorted(c.thread_peak_cached.items())), c.shared_peak, names(c.shared_list))
         for c in m.classes
     )
     by_type = tuple(
