@@ -15,8 +15,6 @@ vector's result must equal a single-threaded run's.
 
 from __future__ import annotations
 
-import dataclasses
-
 import random
 import sys
 import threading
@@ -310,7 +308,7 @@ def test_vms_on_threads_share_one_manager() -> None:
     vectors = _fixture_vectors(fixtures, root)
     assert len(vectors) >= FIXTURE_FILES
     # Thread caches: what a manager shared by several VM threads is meant to run with.
-    config = dataclasses.replace(PoolConfig.high_performance(), thread_cache_size=16)
+    config = replace(PoolConfig.high_performance(), thread_cache_size=16)
 
     alone = _vm_on(vm_module, vm_module.evm_manager(config))
     expected = [alone.run_vector(v) for v in vectors]
