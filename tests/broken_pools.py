@@ -298,9 +298,10 @@ SEEDED: dict[str, Callable[[], type[FramePoolManager]]] = {
         "with thread caches, a frame holding exactly MAX_POOLED_MEMORY_BYTES is not pooled",
         tier=[("release", "<= MAX_POOLED_MEMORY_BYTES", "< MAX_POOLED_MEMORY_BYTES")],
     ),
-    "tier_room_inclusive": lambda: seeded(
-        "a thread cache takes a slot when the class has no spare room left",
-        tier=[("_take_slot", "if spare <= 0:", "if spare < 0:")],
+    "tier_room_ignores_slots": lambda: seeded(
+        "a thread cache's spare room forgets the slots other caches hold",
+        tier=[("_take_slot", "pool.current_size - pool.reserved - len(pool.available)",
+               "pool.current_size - len(pool.available)")],
     ),
     "tier_flush_past_limit": lambda: seeded(
         "a thread cache flushes only once it is past its limit, so it holds one frame too many",

@@ -166,7 +166,7 @@ CAUGHT_BY = {
     "cleanup_time_not_recorded": "idle",
     "tier_age_limit_inclusive": "tier-age+0",
     "tier_memory_limit_exclusive": "tier-memory+0",
-    "tier_room_inclusive": "tier-expand-1",
+    "tier_room_ignores_slots": "tier-expand-1",
     "tier_flush_past_limit": "tier-flush+1",
     "refill_takes_coldest": "tier-room-1",
     "tier_expand_short_of_demand": "tier-expand",

@@ -92,7 +92,7 @@ def test_model_checker_finds_the_shortest_failure(name: str) -> None:
 SHORTEST_TIER = {
     "tier_age_limit_inclusive": 3,  # acquire -> limit(age) -> release, through the thread cache
     "tier_memory_limit_exclusive": 3,  # acquire -> grow to exactly 1 MiB -> release
-    "tier_room_inclusive": 3,  # acquire on two threads, release one: no spare room is left
+    "tier_room_ignores_slots": 3,  # acquire on two threads, release one: no spare room is left
 }
 
 
