@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
@@ -17,6 +18,9 @@ AVAILABLE = 0
 ACTIVE = 1
 DESTROYED = 2
 STATE_NAMES = ("available", "active", "destroyed")
+
+IDLE_ORDER = operator.attrgetter("idle_order")
+"""Sort key of idle frames, coldest first (the order they became idle)."""
 
 
 class PooledFrame:

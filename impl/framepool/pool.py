@@ -87,12 +87,11 @@ from __future__ import annotations
 
 import itertools
 import math
-import operator
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
-from framepool.frame import ACTIVE, AVAILABLE, DESTROYED, STATE_NAMES, PooledFrame
+from framepool.frame import ACTIVE, AVAILABLE, DESTROYED, IDLE_ORDER, STATE_NAMES, PooledFrame
 from framepool.tracker import AllocationTracker, EventType
 from framepool_spec.config import (
     CLEANUP_MAX_USES,
@@ -109,7 +108,6 @@ from framepool_spec.statistics import ClassCounts
 if TYPE_CHECKING:
     from framepool.thread_cache import ClassCache, TierCounts
 
-_IDLE_ORDER = operator.attrgetter("idle_order")
 _POOL_ALLOC = int(EventType.POOL_ALLOCATION)
 _DIRECT_ALLOC = int(EventType.DIRECT_ALLOCATION)
 _POOL_DEALLOC = int(EventType.POOL_DEALLOCATION)
@@ -348,7 +346,7 @@ class FramePool:
         """Every idle frame of the class, in the shared list or a thread cache (``caches``), coldest first."""
         if not caches:
             return list(self.available)
-        return sorted(itertools.chain(self.available, *(cc.frames for cc in caches)), key=_IDLE_ORDER)
+        return sorted(itertools.chain(self.available, *(cc.frames for cc in caches)), key=IDLE_ORDER)
 
     def counts_locked(self, tier: TierCounts | None = None) -> ClassCounts:
         """This class's counts, with what its thread caches (``tier``) add."""

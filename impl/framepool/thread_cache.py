@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import functools
 import itertools
-import operator
 import threading
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
-from framepool.frame import ACTIVE, AVAILABLE, DESTROYED, STATE_NAMES, PooledFrame
+from framepool.frame import ACTIVE, AVAILABLE, DESTROYED, IDLE_ORDER, STATE_NAMES, PooledFrame
 from framepool.tracker import AllocationTracker, EventType
 from framepool_spec.config import MAX_FRAME_AGE_MS, MAX_FRAME_SIZES, MAX_POOLED_MEMORY_BYTES, FrameType
 from framepool_spec.errors import ActiveChildrenError, DoubleReleaseError, PoolClosedError
@@ -36,7 +35,6 @@ _DIRECT_ALLOC = int(EventType.DIRECT_ALLOCATION)
 _POOL_DEALLOC = int(EventType.POOL_DEALLOCATION)
 _DIRECT_DEALLOC = int(EventType.DIRECT_DEALLOCATION)
 
-_IDLE_ORDER = operator.attrgetter("idle_order")
 
 
 class ClassCache:
@@ -76,7 +74,7 @@ class TierCounts:
 class ThreadCache:
     """One thread's caches (one per size class), behind that thread's own lock."""
 
-    __slots__ = ("lock", "classes", "tracker", "counts", "timeline", "thread_name", "exit_watch", "__weakref__")
+    __slots__ = ("lock", "classes", "tracker", "counts", "timeline", "exit_watch", "__weakref__")
 
     def __init__(self, lock: LockLike, tracker: AllocationTracker, track_events: bool) -> None:
         self.lock = lock
@@ -84,7 +82,6 @@ class ThreadCache:
         self.tracker = tracker
         self.counts = tracker.counts
         self.timeline = tracker if track_events else None
-        self.thread_name = threading.current_thread().name
         self.exit_watch: weakref.ref[_ThreadAlive] | None = None
 
     def holds_anything(self) -> bool:
@@ -349,7 +346,7 @@ class ThreadTier:
             self.drain_locked(tc)
         for pool in self._pools:
             if pool.cached:
-                pool.available.sort(key=_IDLE_ORDER)
+                pool.available.sort(key=IDLE_ORDER)
 
     @staticmethod
     def _to_shared_locked(pool: FramePool, frames: list[PooledFrame]) -> None:
