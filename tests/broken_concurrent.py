@@ -75,7 +75,6 @@ class _UnlockedRelease(FramePool):
         if parent is not None:
             parent.children.remove(frame)
             frame.parent = None
-        self.releases += 1
         self.active -= 1
         pooled = (
             len(self.available) < self.current_size
@@ -89,12 +88,9 @@ class _UnlockedRelease(FramePool):
             self.available.append(frame)
             if len(self.available) > self.peak_available:  # noqa: PLR1730 -- as framepool.pool has it
                 self.peak_available = len(self.available)
-            self.returns += 1
             code = frame.frame_type * 4 + _POOL_DEALLOC
         else:
             frame._state = DESTROYED
-            self.destroyed += 1
-            self.overflows += 1
             code = frame.frame_type * 4 + _DIRECT_DEALLOC
         self.event_counts[code] += 1
         if self.timeline is not None:
@@ -132,7 +128,6 @@ class _ReleaseAppendsAfterUnlock(FramePool):
             if parent is not None:
                 parent.children.remove(frame)
                 frame.parent = None
-            self.releases += 1
             self.active -= 1
             pooled = (
                 len(self.available) < self.current_size
@@ -140,12 +135,9 @@ class _ReleaseAppendsAfterUnlock(FramePool):
                 and len(frame.memory) <= MAX_POOLED_MEMORY_BYTES
             )
             if pooled:
-                self.returns += 1
                 code = frame.frame_type * 4 + _POOL_DEALLOC
             else:
                 frame._state = DESTROYED
-                self.destroyed += 1
-                self.overflows += 1
                 code = frame.frame_type * 4 + _DIRECT_DEALLOC
             self.event_counts[code] += 1
             if self.timeline is not None:
@@ -179,16 +171,12 @@ class _StatsOutsideLock(FramePool):
                 code = frame_type * 4 + _DIRECT_ALLOC
                 if self.timeline is not None:
                     self.timeline.append(code, now)
-            self.event_counts[code] += 1
             frame._state = ACTIVE
             frame.frame_type = frame_type
             frame.usage_count += 1
         # BUG (b): the counters are bumped after the lock is released.
-        self.acquisitions += 1
-        if hit:
-            self.hits += 1
-        else:
-            self.misses += 1
+        self.event_counts[code] += 1
+        if not hit:
             if self.auto_expand:
                 with self.lock:
                     self._expand_after_miss_locked()  # before counting this frame, as the pool does
@@ -220,10 +208,11 @@ class UnlockedAutoTune(FramePoolManager):
         # BUG (c): the decisions read each pool without its lock ...
         decisions: list[tuple[FramePool, int]] = []
         for pool in self._pools:
-            if pool.max_size == 0 or pool.acquisitions == 0:
+            totals = pool.totals_locked()
+            if pool.max_size == 0 or totals.acquisitions == 0:
                 continue
             size = pool.current_size
-            if pool.hits / pool.acquisitions < TARGET_HIT_RATE and size < pool.max_size:
+            if totals.hits / totals.acquisitions < TARGET_HIT_RATE and size < pool.max_size:
                 grown = max(size + 1, math.floor(size * self.config.growth_factor))
                 decisions.append((pool, min(grown, pool.max_size)))
             elif size > pool.initial_size and pool.utilization_locked() < self.config.shrink_threshold:
@@ -399,20 +388,13 @@ class _ExitRetiresCountsLate(ThreadTier):
         # BUG (j): its counts move to the classes only now, after it left the registry.
         for pool in self._pools:
             with pool.lock:
-                add = self.counts_of(tc, pool.size_class)
-                pool.acquisitions += add.acquisitions
-                pool.hits += add.hits
-                pool.misses += add.misses
-                pool.releases += add.releases
-                pool.returns += add.returns
-                pool.overflows += add.overflows
-                pool.destroyed += add.overflows
-                pool.active += add.active
-                pool.peak_active += add.peak_active
-                pool.peak_available += add.peak_cached
-        with self._pools[0].lock:  # the per-type counts are summed over every tracker
-            for code, n in enumerate(tc.counts):
-                self._pools[0].event_counts[code] += n
+                for frame_type in pool.frame_types:
+                    for code in range(frame_type * 4, frame_type * 4 + 4):
+                        pool.event_counts[code] += tc.counts[code]
+                cc = tc.classes[pool.size_class]
+                pool.active += cc.active
+                pool.peak_active += cc.peak_active
+                pool.peak_available += cc.peak_cached
 
 
 def _with_tier(cls: type[ThreadTier]) -> type[FramePoolManager]:

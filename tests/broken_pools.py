@@ -26,17 +26,18 @@ from framepool.frame import ACTIVE, DESTROYED
 from framepool.gc_trigger import GarbageCollectionTrigger
 from framepool.pool import FramePool
 from framepool.thread_cache import ThreadTier
+from framepool.tracker import EventType
 from framepool_spec.config import CLEANUP_MAX_USES, MAX_IDLE_MS
 from framepool_spec.errors import PoolClosedError
 
 
 class OverflowNotCounted(FramePoolManager):
-    """A release that destroys its frame forgets to count the overflow."""
+    """A release that destroys its frame forgets to count it."""
 
     def release(self, frame: PooledFrame) -> bool:
         pooled = super().release(frame)
         if not pooled:
-            frame._pool.overflows -= 1
+            frame._pool.event_counts[frame.frame_type * 4 + EventType.DIRECT_DEALLOCATION] -= 1
         return pooled
 
 
@@ -64,12 +65,13 @@ class HitCountedAsMiss(FramePoolManager):
     """An acquisition served from the pool is counted as a miss."""
 
     def acquire(self, frame_type: FrameType) -> PooledFrame:
-        pool = self._pool_for_type[frame_type]
-        hits = pool.hits
+        counts = self._pool_for_type[frame_type].event_counts
+        hit, miss = frame_type * 4 + EventType.POOL_ALLOCATION, frame_type * 4 + EventType.DIRECT_ALLOCATION
+        hits = counts[hit]
         frame = super().acquire(frame_type)
-        if pool.hits > hits:
-            pool.hits -= 1
-            pool.misses += 1
+        if counts[hit] > hits:
+            counts[hit] -= 1
+            counts[miss] += 1
         return frame
 
 
@@ -286,7 +288,11 @@ SEEDED: dict[str, Callable[[], type[FramePoolManager]]] = {
         "the peak of active frames is only brought up to date when statistics are read",
         pool=[
             ("acquire", "if self.active > self.peak_active:", "if False:"),
-            ("counts_locked", "peak_active=self.peak_active,", "peak_active=max(self.peak_active, self.active),"),
+            (
+                "counts_locked",
+                "peak_active=self.peak_active + tier.peak_active,",
+                "peak_active=max(self.peak_active, self.active) + tier.peak_active,",
+            ),
         ],
     ),
     # the thread tier: its own copies of the release limits, its room and batches

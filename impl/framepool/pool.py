@@ -92,7 +92,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
 from framepool.frame import ACTIVE, AVAILABLE, DESTROYED, IDLE_ORDER, STATE_NAMES, PooledFrame
-from framepool.tracker import AllocationTracker, EventType
+from framepool.thread_cache import TierCounts
+from framepool.tracker import AllocationTracker, EventTotals, EventType
 from framepool_spec.config import (
     CLEANUP_MAX_USES,
     MAX_FRAME_AGE_MS,
@@ -106,7 +107,7 @@ from framepool_spec.errors import ActiveChildrenError, DoubleReleaseError, PoolC
 from framepool_spec.statistics import ClassCounts
 
 if TYPE_CHECKING:
-    from framepool.thread_cache import ClassCache, TierCounts
+    from framepool.thread_cache import ClassCache
 
 _POOL_ALLOC = int(EventType.POOL_ALLOCATION)
 _DIRECT_ALLOC = int(EventType.DIRECT_ALLOCATION)
@@ -138,6 +139,7 @@ class FramePool:
         self,
         owner: object,
         size_class: int,
+        frame_types: tuple[FrameType, ...],
         initial_size: int,
         max_size: int,
         *,
@@ -157,6 +159,8 @@ class FramePool:
         self.frame_class = frame_class
         self.owner = owner
         self.size_class = size_class
+        self.frame_types = frame_types
+        """The frame types this class serves (its counters are summed from theirs)."""
         self.initial_size = initial_size
         self.max_size = max_size
         self.auto_expand = auto_expand
@@ -166,9 +170,11 @@ class FramePool:
         self.tracker = AllocationTracker(sequence) if track_events else AllocationTracker(sequence, 1)
         self.event_counts = self.tracker.counts
         self.timeline = self.tracker if track_events else None
-        self.acquisitions = self.hits = self.misses = 0
-        self.releases = self.returns = self.overflows = 0
-        self.created = self.destroyed = self.active = 0
+        # Hits, misses, returns and overflows (so acquisitions and releases too) are not
+        # counted apart: they are the per-type event counts, summed when read (``totals_locked``).
+        self.created = self.active = 0
+        self.destroyed = 0
+        """Frames destroyed other than by an overflowing release (shrink, cleanup, close)."""
         self.expansions = self.shrinkages = 0
         self.peak_active = 0
         self.peak_available = initial_size
@@ -184,8 +190,9 @@ class FramePool:
     #  * acquire reads the clock only when it needs the time: for a new frame's
     #    allocation time, or for the event timeline (a frame's last access time
     #    is when it last went idle, stamped by release);
-    #  * the per-type event counts are a list incremented inline, and the
-    #    timeline is only called when events are tracked;
+    #  * an operation counts one event, in the per-type event counts (a list
+    #    incremented inline; the class's hits, returns, ... are summed from it
+    #    when read), and the timeline is only called when events are tracked;
     #  * the pooling eligibility test is inlined in release (a Python call
     #    costs ~60-100 ns). The reset is the frame class's own (``frame.reset()``):
     #    only it knows all of its fields.
@@ -196,17 +203,14 @@ class FramePool:
         try:
             if self.closed:
                 raise PoolClosedError("the pool manager is closed")
-            self.acquisitions += 1
             if self.available:
                 frame = self.available.pop()  # LIFO: the most recently used frame is warmest
-                self.hits += 1
                 code = frame_type * 4 + _POOL_ALLOC
                 if self.timeline is not None:
                     self.timeline.append(code, clock())
             else:
                 now = clock()
                 frame = self.frame_class(frame_type, self, now)
-                self.misses += 1
                 self.created += 1
                 code = frame_type * 4 + _DIRECT_ALLOC
                 if self.auto_expand:
@@ -243,7 +247,6 @@ class FramePool:
             if parent is not None:
                 parent.children.remove(frame)
                 frame.parent = None
-            self.releases += 1
             self.active -= 1
             pooled = (
                 len(self.available) < self.current_size
@@ -258,12 +261,9 @@ class FramePool:
                 self.available.append(frame)
                 if len(self.available) > self.peak_available:
                     self.peak_available = len(self.available)
-                self.returns += 1
                 code = frame.frame_type * 4 + _POOL_DEALLOC
             else:
                 frame._state = DESTROYED  # dead now; its payload references are dropped above
-                self.destroyed += 1
-                self.overflows += 1
                 code = frame.frame_type * 4 + _DIRECT_DEALLOC
             self.event_counts[code] += 1
             if self.timeline is not None:
@@ -300,8 +300,9 @@ class FramePool:
         self, growth_factor: float, shrink_threshold: float, tier: TierCounts | None = None
     ) -> None:
         """Grow or shrink by the class's hit rate and utilization (its thread caches drained)."""
-        acquisitions = self.acquisitions + (tier.acquisitions if tier else 0)
-        hits = self.hits + (tier.hits if tier else 0)
+        totals = self.totals_locked()
+        acquisitions = totals.acquisitions + (tier.acquisitions if tier else 0)
+        hits = totals.hits + (tier.hits if tier else 0)
         if self.max_size == 0 or acquisitions == 0:
             return
         if hits / acquisitions < TARGET_HIT_RATE and self.current_size < self.max_size:
@@ -348,43 +349,30 @@ class FramePool:
             return list(self.available)
         return sorted(itertools.chain(self.available, *(cc.frames for cc in caches)), key=IDLE_ORDER)
 
+    def totals_locked(self) -> EventTotals:
+        """This class's hits, misses, returns and overflows, through the class lock (not its thread caches)."""
+        return self.tracker.totals(self.frame_types)
+
     def counts_locked(self, tier: TierCounts | None = None) -> ClassCounts:
         """This class's counts, with what its thread caches (``tier``) add."""
+        own = self.totals_locked()
         if tier is None:
-            return ClassCounts(
-                size_class=self.size_class,
-                current_size=self.current_size,
-                max_size=self.max_size,
-                available=len(self.available),
-                active=self.active,
-                acquisitions=self.acquisitions,
-                hits=self.hits,
-                misses=self.misses,
-                releases=self.releases,
-                returns=self.returns,
-                overflows=self.overflows,
-                created=self.created,
-                destroyed=self.destroyed,
-                expansions=self.expansions,
-                shrinkages=self.shrinkages,
-                peak_active=self.peak_active,
-                peak_available=self.peak_available,
-            )
-        # A frame that overflows out of a thread cache is destroyed then and there.
+            tier = TierCounts()
+        # A frame that overflows is destroyed then and there.
         return ClassCounts(
             size_class=self.size_class,
             current_size=self.current_size,
             max_size=self.max_size,
             available=len(self.available) + tier.cached,
             active=self.active + tier.active,
-            acquisitions=self.acquisitions + tier.acquisitions,
-            hits=self.hits + tier.hits,
-            misses=self.misses + tier.misses,
-            releases=self.releases + tier.releases,
-            returns=self.returns + tier.returns,
-            overflows=self.overflows + tier.overflows,
+            acquisitions=own.acquisitions + tier.acquisitions,
+            hits=own.hits + tier.hits,
+            misses=own.misses + tier.misses,
+            releases=own.releases + tier.releases,
+            returns=own.returns + tier.returns,
+            overflows=own.overflows + tier.overflows,
             created=self.created,
-            destroyed=self.destroyed + tier.overflows,
+            destroyed=self.destroyed + own.overflows + tier.overflows,
             expansions=self.expansions,
             shrinkages=self.shrinkages,
             peak_active=self.peak_active + tier.peak_active,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 from framepool.frame import ACTIVE, AVAILABLE, DESTROYED, IDLE_ORDER, STATE_NAMES, PooledFrame
-from framepool.tracker import AllocationTracker, EventType
+from framepool.tracker import AllocationTracker, EventTotals, EventType
 from framepool_spec.config import MAX_FRAME_AGE_MS, MAX_FRAME_SIZES, MAX_POOLED_MEMORY_BYTES, FrameType
 from framepool_spec.errors import ActiveChildrenError, DoubleReleaseError, PoolClosedError
 
@@ -50,25 +50,13 @@ class ClassCache:
 
 
 @dataclass(frozen=True)
-class TierCounts:
+class TierCounts(EventTotals):
     """What the thread caches of one size class add to the class's own counts."""
 
-    hits: int = 0
-    misses: int = 0
-    returns: int = 0
-    overflows: int = 0
     active: int = 0
     peak_active: int = 0
     cached: int = 0
     peak_cached: int = 0
-
-    @property
-    def acquisitions(self) -> int:
-        return self.hits + self.misses
-
-    @property
-    def releases(self) -> int:
-        return self.returns + self.overflows
 
 
 class ThreadCache:
@@ -101,7 +89,6 @@ class ThreadTier:
     def __init__(
         self,
         pools: Sequence[FramePool],
-        types_of: Sequence[Sequence[FrameType]],
         limit: int,
         batch: int,
         *,
@@ -117,8 +104,6 @@ class ThreadTier:
         """Every thread cache ever made, in registration order (guarded by ``registry_lock``)."""
         self.registry_lock = lock_factory()
         self._pools = pools
-        self._types_of = types_of
-        """Per size class, the frame types it serves."""
         self._lock_factory = lock_factory
         self._sequence = sequence
         self._track_events = track_events
@@ -326,17 +311,11 @@ class ThreadTier:
 
     def counts_of(self, tc: ThreadCache, size_class: int) -> TierCounts:
         """What the thread cache ``tc`` adds to ``size_class`` (its lock held)."""
-        hits = misses = returns = overflows = 0
-        counts = tc.counts
-        for t in self._types_of[size_class]:
-            base = t * 4
-            hits += counts[base + _POOL_ALLOC]
-            misses += counts[base + _DIRECT_ALLOC]
-            returns += counts[base + _POOL_DEALLOC]
-            overflows += counts[base + _DIRECT_DEALLOC]
+        own = tc.tracker.totals(self._pools[size_class].frame_types)
         cc = tc.classes[size_class]
         return TierCounts(
-            hits, misses, returns, overflows, cc.active, cc.peak_active, len(cc.frames), cc.peak_cached
+            own.hits, own.misses, own.returns, own.overflows,
+            cc.active, cc.peak_active, len(cc.frames), cc.peak_cached,
         )
 
     def drain_all_locked(self) -> None:

@@ -69,6 +69,24 @@ class AllocationPattern:
         return pooled / (pooled + direct) if pooled + direct else 0.0
 
 
+@dataclass(frozen=True)
+class EventTotals:
+    """The events of some frame types, summed by kind: what a size class's counters derive from."""
+
+    hits: int = 0
+    misses: int = 0
+    returns: int = 0
+    overflows: int = 0
+
+    @property
+    def acquisitions(self) -> int:
+        return self.hits + self.misses
+
+    @property
+    def releases(self) -> int:
+        return self.returns + self.overflows
+
+
 class AllocationTracker:
     """Counts and timeline of one size class. Not thread-safe: its class lock guards it."""
 
@@ -115,6 +133,17 @@ class AllocationTracker:
             direct_allocations=c[base + EventType.DIRECT_ALLOCATION],
             pool_deallocations=c[base + EventType.POOL_DEALLOCATION],
             direct_deallocations=c[base + EventType.DIRECT_DEALLOCATION],
+        )
+
+    def totals(self, frame_types: tuple[FrameType, ...]) -> EventTotals:
+        """The events of ``frame_types``, summed by kind."""
+        c = self.counts
+        bases = [int(t) * _EVENT_KINDS for t in frame_types]
+        return EventTotals(
+            hits=sum(c[b + EventType.POOL_ALLOCATION] for b in bases),
+            misses=sum(c[b + EventType.DIRECT_ALLOCATION] for b in bases),
+            returns=sum(c[b + EventType.POOL_DEALLOCATION] for b in bases),
+            overflows=sum(c[b + EventType.DIRECT_DEALLOCATION] for b in bases),
         )
 
     def events(self) -> list[AllocationEvent]:
