@@ -13,7 +13,8 @@ Modules, one concern each:
 - ``workloads``    the EVM workloads (demo contracts, state-test folders, a long mixed run)
 - ``frame_alloc``  row 1: a warm pooled frame against constructing one
 - ``contention``   row 1c: hand-outs from 1 and 4 threads, thread caches against the class lock
-- ``evm_speed``    rows 2, 3, 6: time ratios, hit rates, management overhead
+- ``floor``        a bare free list as a manager: the least any pool of these frames can cost
+- ``evm_speed``    rows 2, 2b, 3, 6: time ratios, hit rates, management overhead
 - ``memory``       row 4: peak memory by tracemalloc and by a child process's peak RSS
 - ``child``        the child process of ``memory``
 - ``call_blocks``  row 5: memory blocks held per nested CALL

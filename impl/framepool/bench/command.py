@@ -48,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
     hit_rates: list[Row] = []
     for workload in workloads:
         _progress(f"EVM pooled against unpooled: {workload.name}")
-        time_row, hit_row = speed_and_hit_rate(workload, settings)
-        speed.append(time_row)
+        time_rows, hit_row = speed_and_hit_rate(workload, settings)
+        speed += time_rows
         hit_rates.append(hit_row)
     for name, reason in missing.items():
         time_row, hit_row = unmeasured(name, reason)

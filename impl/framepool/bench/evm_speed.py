@@ -1,14 +1,16 @@
-"""Rows 2, 3 and 6: EVM time pooled against unpooled, the hit rate, and the management overhead."""
+"""Rows 2, 2b, 3 and 6: EVM time pooled against unpooled (and the floor of any pool), the hit
+rate, and the management overhead."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
 
+from framepool.bench.floor import BareFreeList
 from framepool.bench.interleave import Timing, time_variants
 from framepool.bench.options import Settings
 from framepool.bench.rows import Direction, Row
-from framepool.bench.variants import accepts_option, pooled_vm, unpooled_vm, vm_with
+from framepool.bench.variants import accepts_option, manager_like, pooled_vm, unpooled_vm, vm_with
 from framepool.bench.workloads import Workload
 from framepool.evm.vm import VM
 from framepool_spec.config import PoolConfig
@@ -32,16 +34,34 @@ def _spread(timing: Timing, variant: str, baseline: str) -> str:
     )
 
 
-def speed_and_hit_rate(workload: Workload, settings: Settings) -> tuple[Row, Row]:
-    timing = time_variants(
-        workload, {"pooled": pooled_vm, "unpooled": unpooled_vm}, settings.repeats, settings.min_seconds
-    )
+def floor_vm() -> VM:
+    """A VM on the bare free list (``framepool.bench.floor``), built like the pooled one."""
+    return VM(manager=manager_like(PoolConfig.high_performance(), BareFreeList))
+
+
+def speed_and_hit_rate(workload: Workload, settings: Settings) -> tuple[list[Row], Row]:
+    """Pooled against unpooled and the hit rate; on call-heavy workloads also the floor
+    against unpooled (row 2b: the most any pool of these frames could save here)."""
+    variants: dict[str, Callable[[], VM]] = {"pooled": pooled_vm, "unpooled": unpooled_vm}
+    if workload.call_heavy:
+        variants["floor"] = floor_vm
+    timing = time_variants(workload, variants, settings.repeats, settings.min_seconds)
     target = CALL_HEAVY_TARGET if workload.call_heavy else SPEED_TARGET
-    speed = Row(
-        f"EVM CPU time pooled/unpooled: {workload.name}",
-        timing.median_ratio("pooled", "unpooled"), target, Direction.AT_MOST,
-        _spread(timing, "pooled", "unpooled"),
-    )
+    speed = [
+        Row(
+            f"EVM CPU time pooled/unpooled: {workload.name}",
+            timing.median_ratio("pooled", "unpooled"), target, Direction.AT_MOST,
+            _spread(timing, "pooled", "unpooled"),
+        )
+    ]
+    if workload.call_heavy:
+        speed.append(
+            Row(
+                f"EVM CPU time, floor: bare free list/unpooled: {workload.name}",
+                timing.median_ratio("floor", "unpooled"), target, Direction.AT_MOST,
+                _spread(timing, "floor", "unpooled") + "; what no pool of these frames can beat here",
+            )
+        )
     first, end = timing.after_first["pooled"], timing.at_end["pooled"]
     acquisitions = end.acquisitions - first.acquisitions
     hits = end.hits - first.hits
