@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from framepool.bench.evm_speed import floor_vm
+from framepool.bench.evm_speed import bare_vm, floor_vm
 from framepool.bench.floor import BareFreeList
 from framepool.bench.frame_alloc import direct_constructor
 from framepool.bench.variants import pooled_vm
@@ -65,7 +65,7 @@ def test_a_row_for_every_figure(report: dict[str, Any]) -> None:
     names = [row["name"] for row in report["rows"]]
     expected = ["frame allocation time, warm pooled/new", "frame allocation time, floor: bare free list/new"]
     expected += [f"EVM CPU time pooled/unpooled: {w}" for w in EVM_WORKLOADS]
-    expected += [f"EVM CPU time, floor: bare free list/unpooled: {w}" for w in CALL_HEAVY]
+    expected += [f"EVM CPU time, floor: bare free list/bare construction: {w}" for w in CALL_HEAVY]
     expected += [f"hit rate after the first transaction: {w}" for w in EVM_WORKLOADS]
     for workload in MEMORY_WORKLOADS:
         expected += [
@@ -155,16 +155,17 @@ def test_the_direct_constructor_builds_the_frame_the_pool_hands_out() -> None:
     manager.release(frame)
 
 
-def test_the_floor_runs_the_evm_like_the_pool() -> None:
-    """Row 2b times the bare free list on real workloads: it must execute them as the pool does."""
-    jobs = {name: _recursion(2)() for name in ("pooled", "floor")}
-    vms = {"pooled": pooled_vm(), "floor": floor_vm()}
+def test_the_bare_frame_sources_run_the_evm_like_the_pool() -> None:
+    """Row 2b times the bare managers on real workloads: they must execute them as the pool does."""
+    vms = {"pooled": pooled_vm(), "floor": floor_vm(), "bare": bare_vm()}
+    jobs = {name: _recursion(2)() for name in vms}
     for name, vm in vms.items():
         run_jobs(vm, jobs[name])
-    (state_a, _, _), (state_b, _, _) = jobs["pooled"][0], jobs["floor"][0]
-    assert state_a.root() == state_b.root()
-    assert isinstance(vms["floor"].manager, BareFreeList)
-    assert sum(len(idle) for idle in vms["floor"].manager._idle) >= 1024  # it did hand out the frames
+    roots = {name: jobs[name][0][0].root() for name in vms}
+    assert roots["floor"] == roots["pooled"] == roots["bare"]
+    floor = vms["floor"].manager
+    assert isinstance(floor, BareFreeList)
+    assert sum(len(idle) for idle in floor._idle) >= 1024  # it did hand out the frames
 
 
 @pytest.mark.parametrize("count", [1, 2, 5, 9, 10, 1000])
