@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,14 @@ class ProxyPool:
 
 def proxy_factory(config: PoolConfig, clock: Any) -> ProxyPool:
     return ProxyPool(FramePoolManager(config, clock=clock))
+
+
+class ReleaseTakesItsLockTwice(FramePoolManager):
+    """release() holds the class lock while the pool's own release takes it again: it hangs."""
+
+    def release(self, frame: Any) -> bool:
+        with frame._pool.lock:
+            return super().release(frame)
 
 
 # ---- helpers -------------------------------------------------------------------------------
@@ -246,6 +255,55 @@ def test_json_report_when_the_gate_cannot_run(isolated: Path, capsys: pytest.Cap
     report = json.loads(target.read_text())
     assert status == report["exit_code"] == 2
     assert report["checks"] == [] and "no pool today" in report["error"]
+
+
+# ---- time limits and signals ----------------------------------------------------------------------
+
+
+def test_a_pool_that_hangs_ends_at_the_time_limit_with_no_verdict(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    result = cli("--profile", "quick", "--skip-evm", "--only", "boundaries", "--only", "sequential:random",
+                 "--factory", "test_verify:ReleaseTakesItsLockTwice", "--check-timeout", "2",
+                 "--json", str(target), cwd=tmp_path, cache=tmp_path / "cache")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    ended = [line for line in result.stdout.splitlines() if line.startswith(("PASS", "FAIL", "ERROR"))]
+    assert [line.split()[:2] for line in ended] == [["ERROR", "boundaries"], ["ERROR", "sequential:random"]]
+    report = json.loads(target.read_text())
+    first = report["checks"][0]
+    assert first["verdict"] == "ERROR" and first["seconds"] < 30
+    assert "still running after 2 s" in first["detail"] and "in release" in first["detail"]
+    assert "--check-timeout" in first["detail"]
+
+
+def test_sigterm_stops_the_gate_and_still_writes_the_report(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    command = [sys.executable, "-m", "framepool.cli", "verify", "--profile", "deep", "--skip-evm",
+               "--only", "boundaries", "--only", "sequential:random", "--json", str(target)]
+    with subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        lines = [proc.stdout.readline() for _ in range(4)]  # header, START/PASS boundaries, START random
+        assert lines[-1].startswith("START   sequential:random"), lines
+        proc.send_signal(signal.SIGTERM)
+        status = proc.wait(timeout=60)
+        rest, err = proc.stdout.read(), proc.stderr.read()
+    assert status == 143
+    assert "Traceback" not in rest + err
+    assert err.strip() == "framepool verify: stopped by SIGTERM (2 of 2 checks started)"
+    report = json.loads(target.read_text())
+    assert report["exit_code"] == 143 and report["error"] == "stopped by SIGTERM (2 of 2 checks started)"
+    assert [(c["name"], c["verdict"]) for c in report["checks"]] == [
+        ("boundaries", "PASS"), ("sequential:random", "ERROR")]
+    assert report["checks"][1]["detail"] == "no verdict: stopped by SIGTERM"
+
+
+def test_check_timeout_must_be_whole_seconds(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["verify", "--check-timeout", "-1"])
+    assert exit_info.value.code == 2
+    assert "must be 0 (no limit) or more" in capsys.readouterr().err
 
 
 # ---- verdicts and the exit status ---------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from framepool.bench.options import positive_int
 from framepool.extras import evm_extra_problem
-from framepool.gate.profiles import DEFAULT_PROFILE, PROFILES
+from framepool.gate.profiles import DEFAULT_PROFILE, PROFILES, check_timeout
 from framepool_spec.config import PRESET_NAMES, PoolConfig
 
 EXIT_INTERRUPTED = 130
@@ -163,6 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--shrink", action="store_true",
         help="minimise counterexamples before reporting them (can take minutes; for replays)",
+    )
+    verify.add_argument(
+        "--check-timeout", type=check_timeout, default=None, metavar="SECONDS",
+        help="end a check that runs longer with no verdict, saying where it was (0: no limit; "
+        "default: quick 300, ci 600, deep none)",
     )
     verify.set_defaults(func=_verify)
 

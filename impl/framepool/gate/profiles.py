@@ -7,6 +7,7 @@ pipeline (a few minutes on two cores), ``deep`` for a long hunt.
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,10 @@ class Profile:
     """Files of the EVM state-test sample (None: all of it)."""
     evm_cancun_files: int
     """Cancun fixture files added to the sample."""
+    check_timeout: int
+    """Seconds a check may run before it ends with no verdict (0: no limit); ``--check-timeout``
+    overrides it. About ten times the longest check of framepool's own pool here, so only a
+    pool that hangs (a lock taken twice, a wait that never ends) or crawls reaches it."""
 
     def sequential_budget(self, examples: int) -> str:
         return f"{examples} examples x {self.steps} steps"
@@ -65,6 +70,7 @@ PROFILES: dict[str, Profile] = {
         drawn_schedules=100,
         evm_files=8,
         evm_cancun_files=2,
+        check_timeout=300,
     ),
     "ci": Profile(
         name="ci",
@@ -80,6 +86,7 @@ PROFILES: dict[str, Profile] = {
         drawn_schedules=300,
         evm_files=None,
         evm_cancun_files=6,
+        check_timeout=600,
     ),
     "deep": Profile(
         name="deep",
@@ -95,6 +102,18 @@ PROFILES: dict[str, Profile] = {
         drawn_schedules=1_000,
         evm_files=None,
         evm_cancun_files=40,
+        check_timeout=0,
     ),
 }
 DEFAULT_PROFILE = "ci"
+
+
+def check_timeout(text: str) -> int:
+    """An argparse type for ``--check-timeout``: whole seconds, 0 for no limit."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected whole seconds, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more, got {value}")
+    return value

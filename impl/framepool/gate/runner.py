@@ -2,8 +2,10 @@
 
 Exit status: 0 every check that applies passed; 1 a check found a
 counterexample; 2 the gate could not run (bad ``--factory``, ``--fixtures`` or
-``--json``, a missing dependency, a check that could not reach a verdict, or no
-check passed at all). Inputs are validated before any check starts.
+``--json``, a missing dependency, a check that could not reach a verdict -- one
+that reached its time limit included --, or no check passed at all); 143 or 130
+when stopped by SIGTERM or SIGINT (the report of the checks that ran is still
+written). Inputs are validated before any check starts.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from framepool.gate.report import (
     write_json,
 )
 from framepool.gate.sequential import sequential_checks
+from framepool.gate.signals import CheckTimedOut, Stopped, deadline, stop_on_signals
 from framepool.gate.storage import Storage, hypothesis_storage
 
 OWN_POOL = "framepool.FramePoolManager"
@@ -104,8 +107,20 @@ def prepare(args: argparse.Namespace, storage: Storage) -> tuple[Context, list[C
     return ctx, _select(_ordered_checks(ctx, args.skip_evm), args.only)
 
 
+_STOPPED_EXIT = {"SIGTERM": 143, "SIGINT": 130}
+"""Exit status when stopped by a signal: 128 + its number, as a shell reports it."""
+
+
+def _time_limit(args: argparse.Namespace, ctx: Context) -> int:
+    """The time limit of every check: ``--check-timeout``, else the profile's."""
+    given: int | None = getattr(args, "check_timeout", None)
+    return ctx.profile.check_timeout if given is None else given
+
+
 def replay_command(args: argparse.Namespace, ctx: Context, check: str) -> str:
     words = ["framepool", "verify", "--profile", ctx.profile.name, "--seed", str(ctx.seed), "--only", check]
+    if getattr(args, "check_timeout", None) is not None:
+        words += ["--check-timeout", str(args.check_timeout)]
     if args.factory:
         words += ["--factory", args.factory]
     if args.fixtures:
@@ -121,15 +136,34 @@ def _where(exc: BaseException) -> str:
     return f" (at {last.filename}:{last.lineno} in {last.name})"
 
 
-def run_check(check: Check, reporter: Reporter, replay: str, *, shrunk: bool = False) -> CheckResult:
-    """Run one check: START line, body, verdict line (and the counterexample, if any)."""
-    reporter.started(check.name, check.budget)
+def run_check(
+    check: Check, reporter: Reporter, replay: str, *, shrunk: bool = False, timeout: int = 0
+) -> CheckResult:
+    """Run one check: START line, body, verdict line (and the counterexample, if any).
+
+    ``timeout`` seconds (0: none) end the check with no verdict. ``Stopped`` (a signal)
+    ends it too, recorded with no verdict, and is raised on."""
     counts: dict[str, int] = {}
     start = time.perf_counter()
     failure: Counterexample | None = None
     try:
-        note = check.body(counts)
+        reporter.started(check.name, check.budget)  # in the try: a signal right after it is this check's
+        with deadline(timeout):
+            note = check.body(counts)
         verdict, detail = Verdict.PASS, note
+    except CheckTimedOut as exc:
+        while isinstance(exc.__context__, CheckTimedOut):  # interrupted again in its clean-up
+            exc = exc.__context__
+        verdict = Verdict.ERROR
+        detail = (
+            f"no verdict: {exc}. A pool that hangs (a lock taken twice, a wait that "
+            "never ends) stops here; if it is only slow, raise --check-timeout"
+        )
+    except Stopped as exc:
+        reporter.ended(
+            CheckResult(check.name, Verdict.ERROR, time.perf_counter() - start, counts, f"no verdict: {exc}")
+        )
+        raise
     except Counterexample as exc:
         failure = exc
     except Skip as exc:
@@ -185,12 +219,20 @@ def _verify(args: argparse.Namespace, storage: Storage, reporter: Reporter) -> i
     )
     reporter.plan([c.name for c in checks])
     start = time.perf_counter()
+    timeout = _time_limit(args, ctx)
     try:
-        for check in checks:
-            run_check(check, reporter, replay_command(args, ctx, check.name), shrunk=ctx.shrink)
-    except KeyboardInterrupt:
-        reporter.line("interrupted")
-        return 130
+        with stop_on_signals():
+            for check in checks:
+                replay = replay_command(args, ctx, check.name)
+                run_check(check, reporter, replay, shrunk=ctx.shrink, timeout=timeout)
+    except Stopped as exc:
+        code = _STOPPED_EXIT.get(exc.signal_name, 2)
+        reason = f"{exc} ({len(reporter.results)} of {len(checks)} checks started)"
+        reporter.line(f"{reason}: exit status {code}")
+        print(f"framepool verify: {reason}", file=sys.stderr, flush=True)
+        if json_target is not None:
+            write_json(json_target, results=reporter.results, code=code, run=run, error=reason)
+        return code
     results = reporter.results
     code = exit_code(results)
     tally = {v: sum(r.verdict is v for r in results) for v in Verdict}
