@@ -4,10 +4,12 @@ Each is the real FramePoolManager with one realistic synchronisation mistake,
 written the way a person would write it: no sleeps, no marked windows. Run on
 one thread, each behaves exactly like the real pool (the tests check that), so
 only an interleaving can show the bug. The copied method bodies follow
-``framepool.pool`` line for line except where marked ``BUG``.
+``framepool.manager`` (and ``framepool.thread_cache``) line for line except where marked
+``BUG``; (a), (b), (e) and (f) change the path through the class lock only (a class
+with thread caches runs the real code).
 
-(a) ``missing_release_lock``: FramePool.release takes no lock.
-(b) ``stats_outside_lock``: acquire bumps its counters after releasing the lock.
+(a) ``missing_release_lock``: release takes no lock.
+(b) ``stats_outside_lock``: get_or_create bumps its counters after releasing the lock.
 (c) ``unlocked_auto_tune``: auto_tune decides from pools it read without their locks.
 (d) ``inverted_cleanup_order``: cleanup takes the class locks in descending order, every
     other manager-wide operation ascending: a deadlock.
@@ -44,6 +46,7 @@ from typing import Any
 
 from framepool import FramePoolManager, FrameType, PooledFrame
 from framepool.frame import ACTIVE, AVAILABLE, DESTROYED, STATE_NAMES
+from framepool.manager import _MAY_PARENT
 from framepool.pool import FramePool, LockLike
 from framepool.thread_cache import ClassCache, ThreadCache, ThreadTier
 from framepool.tracker import EventType
@@ -53,7 +56,12 @@ from framepool_spec.config import (
     SHRINK_FACTOR,
     TARGET_HIT_RATE,
 )
-from framepool_spec.errors import ActiveChildrenError, DoubleReleaseError, PoolClosedError
+from framepool_spec.errors import (
+    ActiveChildrenError,
+    DoubleReleaseError,
+    ForeignFrameError,
+    PoolClosedError,
+)
 from framepool_spec.statistics import ClassCounts, PoolCounts, TypeCounts
 
 _POOL_ALLOC = int(EventType.POOL_ALLOCATION)
@@ -62,63 +70,78 @@ _POOL_DEALLOC = int(EventType.POOL_DEALLOCATION)
 _DIRECT_DEALLOC = int(EventType.DIRECT_DEALLOCATION)
 
 
-class _UnlockedRelease(FramePool):
-    def release_locked(self, frame: PooledFrame, now: int) -> bool:
-        """The body of FramePool.release; the caller holds the lock that guards this pool."""
-        if self.closed:
-            raise PoolClosedError("the pool manager is closed")
-        if frame._state != ACTIVE:
-            raise DoubleReleaseError(f"frame is {STATE_NAMES[frame._state]}, not active: {frame!r}")
-        if frame.children:
-            raise ActiveChildrenError(f"{frame!r} still has active children; release them first")
-        parent = frame.parent
-        if parent is not None:
-            parent.children.remove(frame)
-            frame.parent = None
-        self.active -= 1
-        pooled = (
-            len(self.available) < self.current_size
-            and now - frame.allocation_time < MAX_FRAME_AGE_MS
-            and len(frame.memory) <= MAX_POOLED_MEMORY_BYTES
-        )
-        _reset(frame)
-        frame.last_access_time = now
-        if pooled:
-            frame._state = AVAILABLE
-            self.available.append(frame)
-            if len(self.available) > self.peak_available:  # noqa: PLR1730 -- as framepool.pool has it
-                self.peak_available = len(self.available)
-            code = frame.frame_type * 4 + _POOL_DEALLOC
-        else:
-            frame._state = DESTROYED
-            code = frame.frame_type * 4 + _DIRECT_DEALLOC
-        self.event_counts[code] += 1
-        if self.timeline is not None:
-            self.timeline.append(code, now)
-        return pooled
-
-
-def _reset(frame: PooledFrame) -> None:
+def _release_body(manager: FramePoolManager, pool: FramePool, frame: PooledFrame, now: int) -> bool:
+    """The class-lock part of FramePoolManager.release; the caller holds the lock meant to guard it."""
+    if pool.closed:
+        raise PoolClosedError("the pool manager is closed")
+    if frame._state != ACTIVE:
+        raise DoubleReleaseError(f"frame is {STATE_NAMES[frame._state]}, not active: {frame!r}")
+    if frame.children:
+        raise ActiveChildrenError(f"{frame!r} still has active children; release them first")
+    parent = frame.parent
+    if parent is not None:
+        parent.children.remove(frame)
+        frame.parent = None
+    pool.active -= 1
+    available = pool.available
+    pooled = (
+        len(available) < pool.current_size
+        and now - frame.allocation_time < MAX_FRAME_AGE_MS
+        and len(frame.memory) <= MAX_POOLED_MEMORY_BYTES
+    )
     frame.reset()
     frame.depth = 0
+    frame.last_access_time = now
+    if pooled:
+        frame._state = AVAILABLE
+        available.append(frame)
+        if len(available) > pool.peak_available:  # noqa: PLR1730 -- as framepool.manager has it
+            pool.peak_available = len(available)
+        code = frame.frame_type * 4 + _POOL_DEALLOC
+    else:
+        frame._state = DESTROYED
+        code = frame.frame_type * 4 + _DIRECT_DEALLOC
+    pool.event_counts[code] += 1
+    if pool.timeline is not None:
+        pool.timeline.append(code, now)
+    return pooled
 
 
-class _ReleaseWithoutLock(_UnlockedRelease):
-    def release(self, frame: PooledFrame, now: int) -> bool:
-        return self.release_locked(frame, now)  # BUG (a): the class lock is missing
+def _owned(manager: FramePoolManager, frame: PooledFrame) -> FramePool:
+    """The frame's class, after release's type and owner checks."""
+    if not isinstance(frame, PooledFrame):
+        raise TypeError(f"release() takes a PooledFrame, got {type(frame).__name__}")
+    if frame._pool.owner is not manager:
+        raise ForeignFrameError(f"{frame!r} was handed out by another pool manager")
+    return frame._pool
 
 
-class _ReleaseUnderMetaLock(_UnlockedRelease):
-    def release(self, frame: PooledFrame, now: int) -> bool:
-        assert isinstance(self.owner, FramePoolManager)
-        with self.owner._meta_lock:  # BUG (f): the manager's lock, not this class's
-            return self.release_locked(frame, now)
+class MissingReleaseLock(FramePoolManager):
+    def release(self, frame: PooledFrame) -> bool:
+        pool = _owned(self, frame)
+        if pool.cached:
+            return super().release(frame)
+        return _release_body(self, pool, frame, self._clock())  # BUG (a): the class lock is missing
 
 
-class _ReleaseAppendsAfterUnlock(FramePool):
-    def release(self, frame: PooledFrame, now: int) -> bool:
-        with self.lock:
-            if self.closed:
+class ReleaseUnderMetaLock(FramePoolManager):
+    def release(self, frame: PooledFrame) -> bool:
+        pool = _owned(self, frame)
+        if pool.cached:
+            return super().release(frame)
+        now = self._clock()
+        with self._meta_lock:  # BUG (f): the manager's lock, not the frame's class lock
+            return _release_body(self, pool, frame, now)
+
+
+class ReleaseAppendsAfterUnlock(FramePoolManager):
+    def release(self, frame: PooledFrame) -> bool:
+        pool = _owned(self, frame)
+        if pool.cached:
+            return super().release(frame)
+        now = self._clock()
+        with pool.lock:
+            if pool.closed:
                 raise PoolClosedError("the pool manager is closed")
             if frame._state != ACTIVE:
                 raise DoubleReleaseError(f"frame is {STATE_NAMES[frame._state]}, not active")
@@ -128,9 +151,10 @@ class _ReleaseAppendsAfterUnlock(FramePool):
             if parent is not None:
                 parent.children.remove(frame)
                 frame.parent = None
-            self.active -= 1
+            pool.active -= 1
+            available = pool.available
             pooled = (
-                len(self.available) < self.current_size
+                len(available) < pool.current_size
                 and now - frame.allocation_time < MAX_FRAME_AGE_MS
                 and len(frame.memory) <= MAX_POOLED_MEMORY_BYTES
             )
@@ -139,64 +163,69 @@ class _ReleaseAppendsAfterUnlock(FramePool):
             else:
                 frame._state = DESTROYED
                 code = frame.frame_type * 4 + _DIRECT_DEALLOC
-            self.event_counts[code] += 1
-            if self.timeline is not None:
-                self.timeline.append(code, now)
+            pool.event_counts[code] += 1
+            if pool.timeline is not None:
+                pool.timeline.append(code, now)
         # BUG (e): the frame is still ours, so reset it and hand it back outside the lock.
-        _reset(frame)
+        frame.reset()
+        frame.depth = 0
         frame.last_access_time = now
         if pooled:
             frame._state = AVAILABLE
-            self.available.append(frame)
-            if len(self.available) > self.peak_available:  # noqa: PLR1730 -- as framepool.pool has it
-                self.peak_available = len(self.available)
+            available.append(frame)
+            if len(available) > pool.peak_available:  # noqa: PLR1730 -- as framepool.manager has it
+                pool.peak_available = len(available)
         return pooled
 
 
-class _StatsOutsideLock(FramePool):
-    def acquire(self, frame_type: FrameType, clock: Callable[[], int]) -> PooledFrame:
-        with self.lock:
-            if self.closed:
+class StatsOutsideLock(FramePoolManager):
+    def get_or_create(self, frame_type: FrameType, parent: PooledFrame | None = None) -> PooledFrame:
+        pool = self._pool_for_type[frame_type]
+        if pool.cached:
+            return super().get_or_create(frame_type, parent)
+        if parent is not None:
+            try:
+                valid = (
+                    parent._pool.owner is self
+                    and parent._state == ACTIVE
+                    and _MAY_PARENT[parent.frame_type][frame_type]
+                )
+            except AttributeError:
+                valid = False
+            if not valid:
+                raise self._invalid_parent(parent, frame_type)
+        with pool.lock:
+            if pool.closed:
                 raise PoolClosedError("the pool manager is closed")
-            hit = bool(self.available)
+            hit = bool(pool.available)
             if hit:
-                frame = self.available.pop()
+                frame = pool.available.pop()
                 code = frame_type * 4 + _POOL_ALLOC
-                if self.timeline is not None:
-                    self.timeline.append(code, clock())
+                if pool.timeline is not None:
+                    pool.timeline.append(code, self._clock())
             else:
-                now = clock()
-                frame = self.frame_class(frame_type, self, now)
-                self.created += 1
+                now = self._clock()
+                frame = pool.frame_class(frame_type, pool, now)
+                pool.created += 1
                 code = frame_type * 4 + _DIRECT_ALLOC
-                if self.timeline is not None:
-                    self.timeline.append(code, now)
+                if pool.timeline is not None:
+                    pool.timeline.append(code, now)
             frame._state = ACTIVE
             frame.frame_type = frame_type
             frame.usage_count += 1
         # BUG (b): the counters are bumped after the lock is released.
-        self.event_counts[code] += 1
-        if not hit:
-            if self.auto_expand:
-                with self.lock:
-                    self._expand_after_miss_locked()  # before counting this frame, as the pool does
-        self.active += 1
-        if self.active > self.peak_active:  # noqa: PLR1730 -- as framepool.pool has it
-            self.peak_active = self.active
+        pool.event_counts[code] += 1
+        if not hit and pool.auto_expand:
+            with pool.lock:
+                pool.expand_after_miss_locked()  # before counting this frame, as the manager does
+        pool.active += 1
+        if pool.active > pool.peak_active:  # noqa: PLR1730 -- as framepool.manager has it
+            pool.peak_active = pool.active
+        if parent is not None:
+            frame.parent = parent
+            frame.depth = parent.depth + 1
+            parent.children.append(frame)
         return frame
-
-
-def _with_pools(cls: type[FramePool]) -> type[FramePoolManager]:
-    """A FramePoolManager whose size classes are ``cls`` (a FramePool with one method changed)."""
-
-    class Manager(FramePoolManager):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            for pool in self._pools:
-                pool.__class__ = cls
-
-    Manager.__name__ = Manager.__qualname__ = cls.__name__.lstrip("_")
-    return Manager
 
 
 class UnlockedAutoTune(FramePoolManager):
@@ -428,12 +457,12 @@ class CloseFlushesFirst(FramePoolManager):
 
 
 BROKEN: dict[str, type[FramePoolManager]] = {
-    "missing_release_lock": _with_pools(_ReleaseWithoutLock),
-    "stats_outside_lock": _with_pools(_StatsOutsideLock),
+    "missing_release_lock": MissingReleaseLock,
+    "stats_outside_lock": StatsOutsideLock,
     "unlocked_auto_tune": UnlockedAutoTune,
     "inverted_cleanup_order": InvertedCleanupOrder,
-    "release_appends_after_unlock": _with_pools(_ReleaseAppendsAfterUnlock),
-    "release_under_meta_lock": _with_pools(_ReleaseUnderMetaLock),
+    "release_appends_after_unlock": ReleaseAppendsAfterUnlock,
+    "release_under_meta_lock": ReleaseUnderMetaLock,
     "torn_statistics_snapshot": TornStatisticsSnapshot,
     "refill_trims_after_unlock": _with_tier(_RefillTrimsAfterUnlock),
     "close_flushes_first": CloseFlushesFirst,

@@ -214,19 +214,19 @@ SEEDED: dict[str, Callable[[], type[FramePoolManager]]] = {
     # boundaries: < for <= and the reverse, the wrong timestamp, a missing floor
     "age_limit_inclusive": lambda: seeded(
         "a frame exactly MAX_FRAME_AGE_MS old is still pooled",
-        pool=[("release", "< MAX_FRAME_AGE_MS", "<= MAX_FRAME_AGE_MS")],
+        manager=[("release", "< MAX_FRAME_AGE_MS", "<= MAX_FRAME_AGE_MS")],
     ),
     "age_from_last_access": lambda: seeded(
         "the pooling age is measured from the last hand-out, not from creation",
-        pool=[("release", "now - frame.allocation_time", "now - frame.last_access_time")],
+        manager=[("release", "now - frame.allocation_time", "now - frame.last_access_time")],
     ),
     "memory_limit_exclusive": lambda: seeded(
         "a frame holding exactly MAX_POOLED_MEMORY_BYTES is not pooled",
-        pool=[("release", "<= MAX_POOLED_MEMORY_BYTES", "< MAX_POOLED_MEMORY_BYTES")],
+        manager=[("release", "<= MAX_POOLED_MEMORY_BYTES", "< MAX_POOLED_MEMORY_BYTES")],
     ),
     "release_room_inclusive": lambda: seeded(
         "release pools a frame into a full class (one idle frame too many)",
-        pool=[("release", "len(self.available) < self.current_size", "len(self.available) <= self.current_size")],
+        manager=[("release", "len(available) < pool.current_size", "len(available) <= pool.current_size")],
     ),
     "cleanup_idle_inclusive": lambda: seeded(
         "cleanup destroys a frame idle exactly MAX_IDLE_MS",
@@ -258,7 +258,7 @@ SEEDED: dict[str, Callable[[], type[FramePoolManager]]] = {
     ),
     "expand_short_of_demand": lambda: seeded(
         "a miss expands its class to the frames active before it, forgetting the new one",
-        pool=[("_expand_after_miss_locked", "min(self.active + 1,", "min(self.active,")],
+        pool=[("expand_after_miss_locked", "min(self.active + 1,", "min(self.active,")],
     ),
     "gc_overdue_inclusive": lambda: seeded(
         "the GC interval counts as passed when exactly GC_INTERVAL_MS went by",
@@ -286,8 +286,8 @@ SEEDED: dict[str, Callable[[], type[FramePoolManager]]] = {
     ),
     "peak_only_at_snapshot": lambda: seeded(
         "the peak of active frames is only brought up to date when statistics are read",
+        manager=[("get_or_create", "if pool.active > pool.peak_active:", "if False:")],
         pool=[
-            ("acquire", "if self.active > self.peak_active:", "if False:"),
             (
                 "counts_locked",
                 "peak_active=self.peak_active + tier.peak_active,",

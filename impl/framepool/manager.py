@@ -11,19 +11,22 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from framepool.frame import ACTIVE, PooledFrame
+from framepool.frame import ACTIVE, AVAILABLE, DESTROYED, STATE_NAMES, PooledFrame
 from framepool.gc_trigger import GarbageCollectionTrigger
 from framepool.pool import FramePool, LockLike
 from framepool.statistics import PoolStatistics
 from framepool.thread_cache import ClassCache, ThreadTier, TierCounts
-from framepool.tracker import AllocationEvent, AllocationPattern, AllocationTracker
+from framepool.tracker import AllocationEvent, AllocationPattern, AllocationTracker, EventType
 from framepool_spec.config import (
+    MAX_FRAME_AGE_MS,
     MAX_FRAME_SIZES,
+    MAX_POOLED_MEMORY_BYTES,
     FrameType,
     PoolConfig,
     can_be_parent_of,
 )
 from framepool_spec.errors import (
+    ActiveChildrenError,
     DoubleReleaseError,
     ForeignFrameError,
     InvalidParentError,
@@ -32,6 +35,11 @@ from framepool_spec.errors import (
 from framepool_spec.statistics import PoolCounts
 
 Clock = Callable[[], int]
+
+_POOL_ALLOC = int(EventType.POOL_ALLOCATION)
+_DIRECT_ALLOC = int(EventType.DIRECT_ALLOCATION)
+_POOL_DEALLOC = int(EventType.POOL_DEALLOCATION)
+_DIRECT_DEALLOC = int(EventType.DIRECT_DEALLOCATION)
 
 
 def _coerce_frame_type(value: object) -> FrameType:
@@ -132,20 +140,27 @@ class FramePoolManager:
         self._last_cleanup_time: int | None = None
         self._closed = False
 
-    # ---- acquire / release --------------------------------------------------------
+    # ---- acquire / release: the hot path ----------------------------------------------
+    # Every EVM message runs get_or_create and release once, so both hold the class-lock
+    # hand-out and take-back themselves rather than calling into FramePool: measured in
+    # the VM (1024-deep recursion, interleaved), the two calls and their checks cost ~4%
+    # of the run. Each line here costs tens of ns against a ~1 us frame construction, so
+    #  * the clock is read only when the time is needed: for a new frame, for a release
+    #    (age limit, idle time) and for the event timeline;
+    #  * an operation counts one event, in the per-type event counts (a list incremented
+    #    inline; the class's hits, returns, ... are summed from it when read), and the
+    #    timeline is only called when events are tracked;
+    #  * the pooling test of a release is inlined; the reset is the frame class's own
+    #    (``frame.reset()``): only it knows all of its fields.
+    # Which locks guard what is written once, in framepool.pool.
 
     def acquire(self, frame_type: FrameType) -> PooledFrame:
         """A frame of ``frame_type`` with no parent: from its class's pool, or new."""
-        if frame_type.__class__ is not FrameType:  # FrameType(x) costs ~300 ns: only when needed
-            frame_type = _coerce_frame_type(frame_type)
-        pool = self._pool_for_type[frame_type]
-        if pool.cached:
-            return self._tier.acquire(pool, frame_type, self._clock)  # type: ignore[union-attr]
-        return pool.acquire(frame_type, self._clock)
+        return self.get_or_create(frame_type)
 
     def get_or_create(self, frame_type: FrameType, parent: PooledFrame | None = None) -> PooledFrame:
         """A frame of ``frame_type`` linked as a child of ``parent`` (a root when None)."""
-        if frame_type.__class__ is not FrameType:
+        if frame_type.__class__ is not FrameType:  # FrameType(x) costs ~300 ns: only when needed
             frame_type = _coerce_frame_type(frame_type)
         if parent is not None:
             # One expression for the three checks (an isinstance test costs ~40 ns; a
@@ -161,12 +176,39 @@ class FramePoolManager:
                 valid = False
             if not valid:
                 raise self._invalid_parent(parent, frame_type)
-        # Hot path (every EVM message): the pool is looked up and called here directly.
         pool = self._pool_for_type[frame_type]
         if pool.cached:
             frame = self._tier.acquire(pool, frame_type, self._clock)  # type: ignore[union-attr]
         else:
-            frame = pool.acquire(frame_type, self._clock)
+            lock = pool.lock
+            lock.acquire()  # not `with`: a with-statement costs ~100 ns more per round trip
+            try:
+                if pool.closed:
+                    raise PoolClosedError("the pool manager is closed")
+                available = pool.available
+                if available:
+                    frame = available.pop()  # LIFO: the most recently used frame is warmest
+                    code = frame_type * 4 + _POOL_ALLOC
+                    if pool.timeline is not None:
+                        pool.timeline.append(code, self._clock())
+                else:
+                    now = self._clock()
+                    frame = pool.frame_class(frame_type, pool, now)
+                    pool.created += 1
+                    code = frame_type * 4 + _DIRECT_ALLOC
+                    if pool.auto_expand:
+                        pool.expand_after_miss_locked()
+                    if pool.timeline is not None:
+                        pool.timeline.append(code, now)
+                pool.event_counts[code] += 1
+                frame._state = ACTIVE
+                frame.frame_type = frame_type
+                frame.usage_count += 1
+                pool.active += 1
+                if pool.active > pool.peak_active:
+                    pool.peak_active = pool.active
+            finally:
+                lock.release()
         if parent is not None:
             frame.parent = parent
             frame.depth = parent.depth + 1
@@ -189,12 +231,53 @@ class FramePoolManager:
         now = self._clock()
         while True:  # again only if the frame moved between the look at its holder and its lock
             holder = frame._holder
-            if holder is None:
-                pooled = pool.release(frame, now)
-            else:
+            if holder is not None:  # with thread caches: its holder's cache takes it
                 pooled = self._tier.release(holder, frame, now)  # type: ignore[union-attr]
-            if pooled is not None:
+                if pooled is not None:
+                    return pooled
+                continue
+            lock = pool.lock
+            lock.acquire()  # not `with`: a with-statement costs ~100 ns more per round trip
+            try:
+                if frame._holder is not None:
+                    continue  # a thread cache took it since the look above: ask that cache
+                if pool.closed:
+                    raise PoolClosedError("the pool manager is closed")
+                if frame._state != ACTIVE:
+                    raise DoubleReleaseError(f"frame is {STATE_NAMES[frame._state]}, not active: {frame!r}")
+                if frame.children:
+                    raise ActiveChildrenError(
+                        f"{frame!r} still has {len(frame.children)} active children; release them first"
+                    )
+                parent = frame.parent
+                if parent is not None:
+                    parent.children.remove(frame)
+                    frame.parent = None
+                pool.active -= 1
+                available = pool.available
+                pooled = (
+                    len(available) < pool.current_size
+                    and now - frame.allocation_time < MAX_FRAME_AGE_MS
+                    and len(frame.memory) <= MAX_POOLED_MEMORY_BYTES
+                )
+                frame.reset()  # exactly once per release, pooled or not: drops the holder's data
+                frame.depth = 0
+                frame.last_access_time = now
+                if pooled:
+                    frame._state = AVAILABLE
+                    available.append(frame)
+                    if len(available) > pool.peak_available:
+                        pool.peak_available = len(available)
+                    code = frame.frame_type * 4 + _POOL_DEALLOC
+                else:
+                    frame._state = DESTROYED  # dead now; its payload references are dropped above
+                    code = frame.frame_type * 4 + _DIRECT_DEALLOC
+                pool.event_counts[code] += 1
+                if pool.timeline is not None:
+                    pool.timeline.append(code, now)
                 return pooled
+            finally:
+                lock.release()
 
     def release_tree(self, frame: PooledFrame) -> int:
         """Release ``frame`` and every descendant, children first. Returns how many were released."""

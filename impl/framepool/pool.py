@@ -87,33 +87,24 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
-from framepool.frame import ACTIVE, AVAILABLE, DESTROYED, IDLE_ORDER, STATE_NAMES, PooledFrame
+from framepool.frame import AVAILABLE, DESTROYED, IDLE_ORDER, PooledFrame
 from framepool.thread_cache import TierCounts
-from framepool.tracker import AllocationTracker, EventTotals, EventType
+from framepool.tracker import AllocationTracker, EventTotals
 from framepool_spec.config import (
     CLEANUP_MAX_USES,
-    MAX_FRAME_AGE_MS,
     MAX_IDLE_MS,
-    MAX_POOLED_MEMORY_BYTES,
     SHRINK_FACTOR,
     TARGET_HIT_RATE,
     FrameType,
 )
-from framepool_spec.errors import ActiveChildrenError, DoubleReleaseError, PoolClosedError
 from framepool_spec.statistics import ClassCounts
 
 if TYPE_CHECKING:
     from framepool.thread_cache import ClassCache
-
-_POOL_ALLOC = int(EventType.POOL_ALLOCATION)
-_DIRECT_ALLOC = int(EventType.DIRECT_ALLOCATION)
-_POOL_DEALLOC = int(EventType.POOL_DEALLOCATION)
-_DIRECT_DEALLOC = int(EventType.DIRECT_DEALLOCATION)
-
 
 class LockLike(Protocol):
     """What the pool needs of a lock (threading.Lock, or a scheduler's cooperative lock)."""
@@ -133,7 +124,11 @@ class LockLike(Protocol):
 
 
 class FramePool:
-    """One size class. Methods named ``*_locked`` require the caller to hold ``lock``."""
+    """One size class. Methods named ``*_locked`` require the caller to hold ``lock``.
+
+    The hand-out and take-back through the class lock, the hot path, are written out in
+    ``FramePoolManager.get_or_create`` and ``release`` (with thread caches, in
+    ``ThreadTier``); this class holds the state they work on, and everything else."""
 
     def __init__(
         self,
@@ -184,97 +179,9 @@ class FramePool:
             self.available.append(frame)
         self.created = initial_size
 
-    # ---- the hot path: one lock, no allocation on a hit ------------------------
-    # Measured hot path (framepool bench, every EVM message pays it): each line
-    # here costs tens of ns against a ~1 us frame construction, so
-    #  * acquire reads the clock only when it needs the time: for a new frame's
-    #    allocation time, or for the event timeline (a frame's last access time
-    #    is when it last went idle, stamped by release);
-    #  * an operation counts one event, in the per-type event counts (a list
-    #    incremented inline; the class's hits, returns, ... are summed from it
-    #    when read), and the timeline is only called when events are tracked;
-    #  * the pooling eligibility test is inlined in release (a Python call
-    #    costs ~60-100 ns). The reset is the frame class's own (``frame.reset()``):
-    #    only it knows all of its fields.
-
-    def acquire(self, frame_type: FrameType, clock: Callable[[], int]) -> PooledFrame:
-        lock = self.lock
-        lock.acquire()  # not `with`: a with-statement costs ~100 ns more per round trip
-        try:
-            if self.closed:
-                raise PoolClosedError("the pool manager is closed")
-            if self.available:
-                frame = self.available.pop()  # LIFO: the most recently used frame is warmest
-                code = frame_type * 4 + _POOL_ALLOC
-                if self.timeline is not None:
-                    self.timeline.append(code, clock())
-            else:
-                now = clock()
-                frame = self.frame_class(frame_type, self, now)
-                self.created += 1
-                code = frame_type * 4 + _DIRECT_ALLOC
-                if self.auto_expand:
-                    self._expand_after_miss_locked()
-                if self.timeline is not None:
-                    self.timeline.append(code, now)
-            self.event_counts[code] += 1
-            frame._state = ACTIVE
-            frame.frame_type = frame_type
-            frame.usage_count += 1
-            self.active += 1
-            if self.active > self.peak_active:
-                self.peak_active = self.active
-            return frame
-        finally:
-            lock.release()
-
-    def release(self, frame: PooledFrame, now: int) -> bool | None:
-        """Release through the class lock; None if a thread cache holds the frame (ask it)."""
-        lock = self.lock
-        lock.acquire()  # not `with`: a with-statement costs ~100 ns more per round trip
-        try:
-            if frame._holder is not None:
-                return None
-            if self.closed:
-                raise PoolClosedError("the pool manager is closed")
-            if frame._state != ACTIVE:
-                raise DoubleReleaseError(f"frame is {STATE_NAMES[frame._state]}, not active: {frame!r}")
-            if frame.children:
-                raise ActiveChildrenError(
-                    f"{frame!r} still has {len(frame.children)} active children; release them first"
-                )
-            parent = frame.parent
-            if parent is not None:
-                parent.children.remove(frame)
-                frame.parent = None
-            self.active -= 1
-            pooled = (
-                len(self.available) < self.current_size
-                and now - frame.allocation_time < MAX_FRAME_AGE_MS
-                and len(frame.memory) <= MAX_POOLED_MEMORY_BYTES
-            )
-            frame.reset()  # exactly once per release, pooled or not: drops the holder's data
-            frame.depth = 0
-            frame.last_access_time = now
-            if pooled:
-                frame._state = AVAILABLE
-                self.available.append(frame)
-                if len(self.available) > self.peak_available:
-                    self.peak_available = len(self.available)
-                code = frame.frame_type * 4 + _POOL_DEALLOC
-            else:
-                frame._state = DESTROYED  # dead now; its payload references are dropped above
-                code = frame.frame_type * 4 + _DIRECT_DEALLOC
-            self.event_counts[code] += 1
-            if self.timeline is not None:
-                self.timeline.append(code, now)
-            return pooled
-        finally:
-            lock.release()
-
     # ---- sizing ------------------------------------------------------------------
 
-    def _expand_after_miss_locked(self) -> None:
+    def expand_after_miss_locked(self) -> None:
         """Room for every frame of the class in use, the one being handed out included."""
         wanted = min(self.active + 1, self.max_size)
         if wanted > self.current_size:

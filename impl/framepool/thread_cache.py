@@ -176,7 +176,7 @@ class ThreadTier:
 
     def release(self, tc: ThreadCache, frame: PooledFrame, now: int) -> bool | None:
         """Release into the cache of ``tc``, the frame's holder; None if it is no longer its holder."""
-        # The checks and the unlinking are FramePool.release's, written out again here: a
+        # The checks and the unlinking are FramePoolManager.release's, written out again here: a
         # shared helper would cost a Python call (~60-100 ns) on every release.
         lock = tc.lock
         lock.acquire()  # not `with`: a with-statement costs ~100 ns more per round trip
