@@ -3,6 +3,7 @@ release_tree on deep trees, the pooling rules, memory estimates, and the summary
 
 from __future__ import annotations
 
+import collections
 import itertools
 import sys
 import time
@@ -150,6 +151,26 @@ def test_tracker_timeline_is_bounded_and_ordered() -> None:
     call = tracker.type_counts(FrameType.CALL)
     assert regular.pool_allocations + call.pool_allocations == 3
     assert regular.direct_allocations + call.direct_allocations == 2
+
+
+@pytest.mark.parametrize("capacity", [1, 2, 3, 7])
+def test_tracker_timeline_is_the_last_events_at_every_length(capacity: int) -> None:
+    """While the ring fills and after it turns, the timeline is a bounded queue of the events."""
+    tracker = AllocationTracker(itertools.count(), capacity=capacity)
+    expected: collections.deque[tuple[int, FrameType, EventType]] = collections.deque(maxlen=capacity)
+    for i in range(3 * capacity + 2):
+        frame_type, kind = FrameType(i % len(FrameType)), EventType(i % len(EventType))
+        tracker.record(frame_type, kind, now=1000 + i)
+        expected.append((1000 + i, frame_type, kind))
+        assert [(e.timestamp, e.frame_type, e.event_type) for e in tracker.events()] == list(expected)
+
+
+def test_a_tracker_holds_only_the_events_it_recorded() -> None:
+    """A tracker that records a few events (a short-lived thread's) does not hold a full ring."""
+    tracker = AllocationTracker(itertools.count())
+    tracker.record(FrameType.CALL, EventType.POOL_ALLOCATION, now=1)
+    assert len(tracker) == 1
+    assert sys.getsizeof(tracker._times) < 1_000  # a preallocated ring of 10,000 slots is ~80 KB
 
 
 def test_tracker_capacity_must_be_positive() -> None:

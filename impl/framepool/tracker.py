@@ -3,10 +3,11 @@
 One tracker belongs to one size class and is guarded by that class's lock
 (see ``framepool.pool``). ``counts`` is a flat list indexed by
 ``frame_type * 4 + event``: the pool increments it inline on its hot path. The
-timeline is a ring buffer in preallocated lists: appending an event writes three
-slots and moves an index, so appending and evicting the oldest entry are both
-O(1) and allocate nothing. A pool built with ``track_events=False`` keeps the
-counts and appends nothing to the timeline.
+timeline is a ring buffer in three lists: they grow with the first ``capacity``
+events (a tracker that records few events, say a short-lived thread's, holds
+only those), then appending an event overwrites the oldest one's three slots and
+moves an index, so appending and evicting are both O(1). A pool built with
+``track_events=False`` keeps the counts and appends nothing to the timeline.
 """
 
 from __future__ import annotations
@@ -99,10 +100,11 @@ class AllocationTracker:
         """Events per ``frame_type * 4 + event``."""
         self._seq = sequence  # shared by the manager's classes: a global event order
         self._capacity = capacity
-        self._times = [0] * capacity
-        self._codes = [0] * capacity
-        self._order = [0] * capacity
+        self._times: list[int] = []
+        self._codes: list[int] = []
+        self._order: list[int] = []
         self._next = 0
+        """Where the next event goes once the lists are full (the oldest event's slot)."""
         self._size = 0
 
     def record(self, frame_type: int, event: int, now: int) -> None:
@@ -116,14 +118,18 @@ class AllocationTracker:
 
     def append(self, code: int, now: int) -> None:
         """Append an event already counted in ``counts`` to the timeline (the pool's hot path)."""
+        if self._size < self._capacity:  # still filling: the lists grow
+            self._times.append(now)
+            self._codes.append(code)
+            self._order.append(next(self._seq))
+            self._size += 1
+            return
         slot = self._next
         self._times[slot] = now
         self._codes[slot] = code
         self._order[slot] = next(self._seq)
         slot += 1
         self._next = 0 if slot == self._capacity else slot
-        if self._size < self._capacity:
-            self._size += 1
 
     def type_counts(self, frame_type: FrameType) -> TypeCounts:
         base = int(frame_type) * _EVENT_KINDS
@@ -148,7 +154,7 @@ class AllocationTracker:
 
     def events(self) -> list[AllocationEvent]:
         """The timeline, oldest first."""
-        start = (self._next - self._size) % self._capacity
+        start = self._next  # the oldest event: slot 0 until the lists are full
         out = []
         for i in range(self._size):
             slot = (start + i) % self._capacity
