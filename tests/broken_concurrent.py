@@ -30,9 +30,8 @@ With thread caches (``framepool.thread_cache``):
     time (with ``flush_thread``), then closes the classes under all locks: a frame
     released into a cache in between survives close.
 (j) ``exit_retires_counts_late``: a thread that ends gives its frames back and leaves the
-    registry of caches (which would otherwise keep every thread that ever used the
-    manager); its counts are moved to the classes afterwards, so a snapshot in between
-    misses them.
+    registry of caches, as the real tier does, but one step at a time: its counts are
+    moved to the classes afterwards, so a snapshot in between misses them.
 (k) ``refill_without_class_lock``: a refill moves the shared frames into the cache under
     the thread's own lock only (the class lock is taken for a miss).
 """
@@ -409,8 +408,7 @@ class _RefillWithoutClassLock(_RefillApart):
 
 class _ExitRetiresCountsLate(ThreadTier):
     def thread_ended(self, tc: ThreadCache) -> None:
-        # Give the frames back, and drop the dead thread's cache: the registry would
-        # otherwise keep every thread that ever used the manager.
+        # Give the frames back, and drop the dead thread's cache from the registry.
         self.flush_thread(tc)
         with self.registry_lock:
             self.caches.remove(tc)

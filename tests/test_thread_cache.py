@@ -16,6 +16,7 @@ from collections.abc import Callable
 import pytest
 
 from framepool import FramePoolManager, FrameType, PooledFrame
+from framepool.thread_cache import ThreadCache
 from framepool_spec.config import PoolConfig
 from framepool_spec.errors import DoubleReleaseError
 from framepool_spec.statistics import conservation_violations
@@ -86,8 +87,13 @@ def test_a_frame_released_on_another_thread_goes_back_to_its_holder() -> None:
     assert not conservation_violations(m.counts())
 
 
+def holds_anything(tc: ThreadCache) -> bool:
+    return any(cc.frames or cc.slots for cc in tc.classes)
+
+
 def test_a_thread_that_ends_gives_back_its_frames_and_keeps_its_counts() -> None:
     m = tiered()
+    before = m.counts()
 
     def work() -> None:
         held = [m.acquire(REGULAR) for _ in range(3)]
@@ -95,11 +101,37 @@ def test_a_thread_that_ends_gives_back_its_frames_and_keeps_its_counts() -> None
             m.release(f)
 
     on_thread(work)
-    tc = m._tier.caches[0]  # type: ignore[union-attr]
-    assert not tc.holds_anything()  # flushed before join() returned
+    assert m._tier.caches == []  # type: ignore[union-attr]  # retired before join() returned
     assert len(m._pools[0].available) == 8
     c = m.counts().classes[0]
     assert (c.acquisitions, c.hits, c.releases, c.returns, c.available) == (3, 3, 3, 3, 8)
+    assert c.peak_active == before.classes[0].peak_active + 3  # the thread's peak, kept
+    assert m.counts().by_type[REGULAR].pool_allocations == 3
+    assert not conservation_violations(m.counts())
+
+
+def test_a_thread_that_ends_with_a_frame_out_retires_at_the_next_drain() -> None:
+    m = tiered()
+    out = on_thread(lambda: m.acquire(REGULAR))  # the thread ends holding it
+    tier = m._tier
+    assert tier is not None and len(tier.caches) == 1 and tier.caches[0].ended
+    m.release(out)  # back to the ended thread's cache, as the model says
+    assert out in tier.caches[0].classes[0].frames
+    counts = m.counts()
+    m.auto_tune()  # a drain of every cache: the ended cache has none out now, so it retires
+    assert tier.caches == []
+    assert m.counts() == counts and out in m._pools[0].available
+    assert not conservation_violations(m.counts())
+
+
+def test_events_of_a_retired_thread_stay_in_the_timeline() -> None:
+    m = tiered()
+    on_thread(lambda: m.release(m.acquire(REGULAR)))
+    m.release(m.acquire(REGULAR))  # this thread's, after the other one's
+    events = m.allocation_events()
+    assert [(e.frame_type, e.event_type.name) for e in events] == [
+        (REGULAR, "POOL_ALLOCATION"), (REGULAR, "POOL_DEALLOCATION")] * 2
+    assert [e.sequence for e in events] == sorted(e.sequence for e in events)
 
 
 def test_flush_thread_cache_gives_the_frames_to_other_threads() -> None:
@@ -122,7 +154,7 @@ def test_manager_wide_operations_drain_every_cache(operation: str) -> None:
         m.resize(0, 8)
     else:
         getattr(m, operation)()
-    assert not tc.holds_anything()
+    assert not holds_anything(tc)
     assert m._pools[0].reserved == 0
 
 

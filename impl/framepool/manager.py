@@ -438,6 +438,8 @@ class FramePoolManager:
         """The most recent ``window`` allocation events across classes, oldest first."""
         with self._all_locks():
             trackers = [pool.tracker for pool in self._pools] + self._thread_trackers_locked()
+            if self._tier is not None and self._tier.retired_events is not None:
+                trackers.append(self._tier.retired_events)
             events = [e for tracker in trackers for e in tracker.events()]
         events.sort(key=lambda e: e.sequence)
         return events if window is None else events[-window:] if window > 0 else []

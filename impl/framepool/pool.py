@@ -30,8 +30,12 @@ Who takes what:
     leaves or joins, and moves to or from the shared list only under the class
     lock as well, so a frame is never in two caches, and two threads releasing
     one frame cannot both succeed.
-  * A thread that ends flushes its caches: its own lock, then, together and in
-    ascending order, the lock of every class it keeps frames or slots of.
+  * A thread that ends flushes its caches and, when none of its frames is out,
+    retires its cache (``ThreadTier.thread_ended``): the registry lock, its own lock,
+    then every class lock in ascending order, all held together, so a snapshot sees
+    its counts either in its cache or in the classes. ``flush_thread_cache()`` (a
+    thread that lives on) takes its own lock, then, together and in ascending order,
+    the lock of every class it keeps frames or slots of.
   * Manager-wide operations (resize with thread caches, auto_tune, cleanup,
     check_gc_pressure, statistics, allocation_pattern, available_frames, close)
     take ALL locks in the order above and release them in reverse. One order for

@@ -62,7 +62,7 @@ class TierCounts(EventTotals):
 class ThreadCache:
     """One thread's caches (one per size class), behind that thread's own lock."""
 
-    __slots__ = ("lock", "classes", "tracker", "counts", "timeline", "exit_watch", "__weakref__")
+    __slots__ = ("lock", "classes", "tracker", "counts", "timeline", "exit_watch", "ended", "__weakref__")
 
     def __init__(self, lock: LockLike, tracker: AllocationTracker, track_events: bool) -> None:
         self.lock = lock
@@ -71,10 +71,8 @@ class ThreadCache:
         self.counts = tracker.counts
         self.timeline = tracker if track_events else None
         self.exit_watch: weakref.ref[_ThreadAlive] | None = None
-
-    def holds_anything(self) -> bool:
-        """Whether any class cache keeps frames or slots (a drain would change something)."""
-        return any(cc.frames or cc.slots for cc in self.classes)
+        self.ended = False
+        """Its thread has ended (set under ``lock``): once none of its frames is out, it retires."""
 
 
 class _ThreadAlive:
@@ -101,7 +99,13 @@ class ThreadTier:
         self.batch = batch
         self.auto_expand = auto_expand
         self.caches: list[ThreadCache] = []
-        """Every thread cache ever made, in registration order (guarded by ``registry_lock``)."""
+        """The thread caches in use, in registration order (guarded by ``registry_lock``). A cache
+        whose thread ended and none of whose frames is out *retires*: its counts move to the
+        classes and its events to ``retired_events``, and it leaves this list."""
+        self.retired_events: AllocationTracker | None = (
+            AllocationTracker(sequence) if track_events else None
+        )
+        """The most recent events of retired caches (guarded by ``registry_lock``)."""
         self.registry_lock = lock_factory()
         self._pools = pools
         self._lock_factory = lock_factory
@@ -279,12 +283,41 @@ class ThreadTier:
                     lock.release()
 
     def thread_ended(self, tc: ThreadCache) -> None:
-        """The thread of ``tc`` ended (called in its teardown): its frames go back."""
-        # Only the ended thread took frames out through this cache, so once it ended only a
-        # release by another thread can add to it: an empty look skips the locks, and a frame
-        # added after it waits for the next drain (resize, auto_tune, cleanup, close).
-        if tc.holds_anything():
-            self.flush_thread(tc)
+        """The thread of ``tc`` ended (called in its teardown): its frames go back, and the
+        cache retires unless some of its frames are still out.
+
+        Under the registry lock, ``tc.lock`` and every class lock (the order of framepool.pool),
+        so a snapshot sees the thread's counts either in its cache or in the classes. Only the
+        ended thread took frames out through this cache, so from now on only the release of a
+        frame still out can add to it; such a frame waits for the next drain of all caches
+        (resize, auto_tune, cleanup, close), which retires the cache once none is out."""
+        with self.registry_lock, tc.lock:
+            tc.ended = True
+            taken: list[LockLike] = []
+            try:
+                for pool in self._pools:
+                    pool.lock.acquire()
+                    taken.append(pool.lock)
+                self.drain_locked(tc)
+                if not any(cc.active for cc in tc.classes):
+                    self._retire_locked(tc)
+            finally:
+                for lock in reversed(taken):
+                    lock.release()
+
+    def _retire_locked(self, tc: ThreadCache) -> None:
+        """``tc`` (drained, its thread ended, none of its frames out) leaves the registry: its
+        event counts and peaks move to the classes, so every sum stays what it was, and its
+        timeline to ``retired_events``. The registry lock, ``tc.lock`` and every class lock held."""
+        for pool, cc in zip(self._pools, tc.classes):
+            for frame_type in pool.frame_types:
+                for code in range(frame_type * 4, frame_type * 4 + 4):
+                    pool.event_counts[code] += tc.counts[code]
+            pool.peak_active += cc.peak_active
+            pool.peak_available += cc.peak_cached
+        if self.retired_events is not None:
+            self.retired_events.absorb(tc.tracker)
+        self.caches.remove(tc)
 
     def flush_current_thread(self) -> None:
         tc: ThreadCache | None = getattr(self._local, "cache", None)
@@ -319,10 +352,13 @@ class ThreadTier:
         )
 
     def drain_all_locked(self) -> None:
-        """Drain every thread cache and put the shared lists in idle order, coldest first
-        (the caller holds every lock of the manager)."""
-        for tc in self.caches:
+        """Drain every thread cache, retire those whose thread ended and none of whose frames
+        is out, and put the shared lists in idle order, coldest first (the caller holds every
+        lock of the manager)."""
+        for tc in list(self.caches):
             self.drain_locked(tc)
+            if tc.ended and not any(cc.active for cc in tc.classes):
+                self._retire_locked(tc)
         for pool in self._pools:
             if pool.cached:
                 pool.available.sort(key=IDLE_ORDER)

@@ -131,6 +131,22 @@ class AllocationTracker:
         slot += 1
         self._next = 0 if slot == self._capacity else slot
 
+    def absorb(self, other: AllocationTracker) -> None:
+        """Take ``other``'s timeline in (a retired thread cache's), each event keeping its place
+        in the global order; the most recent ``capacity`` events of both are kept."""
+        merged = sorted(zip(self._order, self._times, self._codes)) if self._size else []
+        start = other._next
+        for i in range(other._size):
+            slot = (start + i) % other._capacity
+            merged.append((other._order[slot], other._times[slot], other._codes[slot]))
+        merged.sort()
+        kept = merged[-self._capacity :]
+        self._order = [order for order, _, _ in kept]
+        self._times = [now for _, now, _ in kept]
+        self._codes = [code for _, _, code in kept]
+        self._size = len(kept)
+        self._next = 0
+
     def type_counts(self, frame_type: FrameType) -> TypeCounts:
         base = int(frame_type) * _EVENT_KINDS
         c = self.counts
