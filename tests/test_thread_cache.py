@@ -124,6 +124,20 @@ def test_a_thread_that_ends_with_a_frame_out_retires_at_the_next_drain() -> None
     assert not conservation_violations(m.counts())
 
 
+def test_a_retired_threads_peaks_stay_apart_from_the_shared_lists_peak() -> None:
+    """Found by the conformance suite: a retired cache's peak added into the shared list's
+    running maximum was then compared with the list's length, and the peak came out low."""
+    m = tiered(cache=1, initial=0, maximum=2, enable_auto_tuning=False)
+    out = on_thread(lambda: m.acquire(REGULAR))  # its thread ends holding it
+    mine = m.acquire(REGULAR)
+    m.resize(0, 2)
+    m.release(out)  # into the ended thread's cache: that cache's peak is 1
+    m.release(mine)  # into this thread's cache: its peak is 1
+    m.resize(0, 0)  # the drain puts both on the shared list (its peak 2) and retires the first
+    assert m._tier.caches[0].ended is False  # type: ignore[union-attr]  # only this thread's is left
+    assert m.counts().classes[0].peak_available == 2 + 1 + 1  # the shared peak plus each cache's
+
+
 def test_events_of_a_retired_thread_stay_in_the_timeline() -> None:
     m = tiered()
     on_thread(lambda: m.release(m.acquire(REGULAR)))

@@ -106,6 +106,10 @@ class ThreadTier:
             AllocationTracker(sequence) if track_events else None
         )
         """The most recent events of retired caches (guarded by ``registry_lock``)."""
+        self.retired_peaks = [(0, 0)] * len(pools)
+        """Per class, the summed ``peak_active`` and ``peak_cached`` of retired caches: the
+        peaks are sums over threads, and an ended thread's part stays in them (guarded by
+        ``registry_lock``)."""
         self.registry_lock = lock_factory()
         self._pools = pools
         self._lock_factory = lock_factory
@@ -307,14 +311,14 @@ class ThreadTier:
 
     def _retire_locked(self, tc: ThreadCache) -> None:
         """``tc`` (drained, its thread ended, none of its frames out) leaves the registry: its
-        event counts and peaks move to the classes, so every sum stays what it was, and its
-        timeline to ``retired_events``. The registry lock, ``tc.lock`` and every class lock held."""
+        event counts move to the classes and its peaks to ``retired_peaks``, so every sum stays
+        what it was, and its timeline to ``retired_events``. The registry lock, ``tc.lock`` and every class lock held."""
         for pool, cc in zip(self._pools, tc.classes):
             for frame_type in pool.frame_types:
                 for code in range(frame_type * 4, frame_type * 4 + 4):
                     pool.event_counts[code] += tc.counts[code]
-            pool.peak_active += cc.peak_active
-            pool.peak_available += cc.peak_cached
+            active, cached = self.retired_peaks[pool.size_class]
+            self.retired_peaks[pool.size_class] = (active + cc.peak_active, cached + cc.peak_cached)
         if self.retired_events is not None:
             self.retired_events.absorb(tc.tracker)
         self.caches.remove(tc)
@@ -338,8 +342,10 @@ class ThreadTier:
             cc.frames = []
 
     def class_counts_locked(self, size_class: int) -> TierCounts:
-        """What every thread cache adds to ``size_class`` (all locks held)."""
+        """What every thread cache, retired ones included, adds to ``size_class`` (all locks held)."""
+        retired_active, retired_cached = self.retired_peaks[size_class]
         parts = [self.counts_of(tc, size_class) for tc in self.caches]
+        parts.append(TierCounts(peak_active=retired_active, peak_cached=retired_cached))
         return TierCounts(*(sum(getattr(p, f.name) for p in parts) for f in fields(TierCounts)))
 
     def counts_of(self, tc: ThreadCache, size_class: int) -> TierCounts:
